@@ -1,0 +1,106 @@
+"""Script Writer on one machine: web server, embedded Redis and workers, all supervised.
+
+`python app.py` (what `make run` calls). gunicorn loads `app:create_app()` instead, from
+the `app/` package that shadows this script for imports.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.embedded import EmbeddedRedis  # noqa: E402
+from app.llm import is_demo  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("script_writer")
+
+
+class Supervisor:
+    """Keeps the embedded Redis and the worker processes running while the server runs."""
+
+    def __init__(self, workers: int, redis: EmbeddedRedis | None) -> None:
+        self.count, self.redis = workers, redis
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.stopping = False
+
+    def _spawn_worker(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
+
+    def start(self) -> None:
+        self.workers = [self._spawn_worker() for _ in range(self.count)]
+        gevent.spawn(self._watch)
+
+    def _watch(self) -> None:
+        while not self.stopping:
+            gevent.sleep(1)
+            if self.redis is not None and not self.redis.alive() and not self.stopping:
+                log.warning("embedded Redis stopped; restarting it")
+                self.redis.start()
+            for index, process in enumerate(self.workers):
+                if process.poll() is not None and not self.stopping:
+                    log.warning(
+                        "worker %s exited with %s; restarting", process.pid, process.returncode
+                    )
+                    self.workers[index] = self._spawn_worker()
+
+    def stop(self) -> None:
+        self.stopping = True
+        for process in self.workers:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.workers:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+def main() -> None:
+    """Migrate, start Redis (if not given) and the workers, then serve until stopped."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
+    )
+    embedded = None
+    if not os.environ.get("REDIS_URL"):
+        embedded = EmbeddedRedis(ROOT / "instance" / "redis")
+        os.environ["REDIS_URL"] = embedded.start()  # the workers inherit it
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    supervisor = Supervisor(app.config["WORKERS"], embedded)
+    supervisor.start()
+    server = WSGIServer((app.config["HOST"], app.config["PORT"]), app, log=None)
+
+    def shutdown(*_args: object) -> None:
+        gevent.spawn(server.stop, timeout=3)
+
+    gevent.signal_handler(signal.SIGTERM, shutdown)
+    gevent.signal_handler(signal.SIGINT, shutdown)
+    model = "offline demo model" if is_demo(app.config) else app.config["LLM_MODEL"]
+    print(
+        f"Script Writer is running at http://{app.config['HOST']}:{app.config['PORT']}/ "
+        f"({app.config['WORKERS']} workers, {model})",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    finally:
+        supervisor.stop()
+
+
+if __name__ == "__main__":
+    main()

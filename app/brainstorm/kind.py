@@ -1,0 +1,157 @@
+"""The brainstorm job kind: params, prompt and the ideas parsed out of the model's JSON."""
+
+import json
+from typing import Any
+
+import jiter
+from flask_babel import gettext as _
+
+from app.brainstorm.catalog import genre_paths, platform_label
+from app.i18n import N_
+from app.jobs.kinds import JobKind, OutputError, ParamsError, register
+
+MAX_PATHS = 5
+MAX_REQUIREMENTS = 2000
+TITLE_MAX, BODY_MAX = 200, 5000
+
+SYSTEM_PROMPT = """You are a story developer for short vertical-video dramas (1-3 minute
+episodes on platforms such as Douyin, Kuaishou and TikTok). You write original, concrete
+story ideas with a strong hook in the first seconds, a clear protagonist and conflict,
+and a reversal. Write in the language of the platform and genres you are given.
+Answer with JSON only, no prose and no code fences, exactly in this shape:
+{"ideas": [{"title": "...", "body": "..."}]}"""
+
+
+def _ints(value: Any, field: str) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise ParamsError(field, _("Give whole numbers."))
+    return value
+
+
+def validate(raw: Any) -> dict[str, Any]:
+    """Clean brainstorm params or raise ParamsError naming the field."""
+    if not isinstance(raw, dict):
+        raise ParamsError("params", _("params must be an object."))
+    platform = (
+        platform_label(raw.get("platform") or "") if isinstance(raw.get("platform"), str) else None
+    )
+    if platform is None:
+        raise ParamsError("platform", _("Choose a platform from the list."))
+    paths = raw.get("genrePaths")
+    if not isinstance(paths, list) or not paths:
+        raise ParamsError("genrePaths", _("Choose at least one genre."))
+    if len(paths) > MAX_PATHS:
+        raise ParamsError("genrePaths", _("Choose at most %(n)d genres.", n=MAX_PATHS))
+    known = set(genre_paths())
+    clean_paths = []
+    for path in paths:
+        if not isinstance(path, list) or tuple(path) not in known:
+            raise ParamsError("genrePaths", _("Choose genres from the list."))
+        clean_paths.append(list(path))
+    if len({tuple(p) for p in clean_paths}) != len(clean_paths):
+        raise ParamsError("genrePaths", _("Each genre may be chosen once."))
+    proportions = _ints(raw.get("genreProportions"), "genreProportions")
+    if len(proportions) != len(clean_paths):
+        raise ParamsError("genreProportions", _("Give one proportion for each genre."))
+    if any(p < 1 or p > 100 for p in proportions) or sum(proportions) != 100:
+        raise ParamsError(
+            "genreProportions", _("Proportions must be between 1 and 100 and add up to 100.")
+        )
+    requirements = raw.get("requirements", "")
+    if not isinstance(requirements, str):
+        raise ParamsError("requirements", _("Requirements must be text."))
+    if len(requirements.strip()) > MAX_REQUIREMENTS:
+        raise ParamsError(
+            "requirements", _("Requirements are limited to %(n)d characters.", n=MAX_REQUIREMENTS)
+        )
+    num = raw.get("numIdeas", 5)
+    if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 10:
+        raise ParamsError("numIdeas", _("Ask for between 1 and 10 ideas."))
+    return {
+        "platform": platform,
+        "genrePaths": clean_paths,
+        "genreProportions": proportions,
+        "requirements": requirements.strip(),
+        "numIdeas": num,
+    }
+
+
+def build_messages(params: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The prompt: what to write, and which ideas earlier attempts already wrote."""
+    request = {**params, "numIdeas": params["numIdeas"] - len(kept)}
+    request["avoidTitles"] = [idea["title"] for idea in kept]
+    user = (
+        f"Write {request['numIdeas']} story ideas for these parameters "
+        "(genre proportions are percentages of emphasis; do not repeat avoidTitles):\n"
+        f"<params>{json.dumps(request, ensure_ascii=False)}</params>"
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def _document(raw: str) -> str:
+    """The JSON part of an answer (models sometimes wrap it in prose or fences)."""
+    start = raw.find("{")
+    return raw[start:] if start >= 0 else ""
+
+
+def _clean(idea: Any) -> dict[str, str] | None:
+    if not isinstance(idea, dict):
+        return None
+    title, body = idea.get("title"), idea.get("body")
+    if not isinstance(title, str) or not isinstance(body, str) or not title.strip():
+        return None
+    return {"title": title.strip()[:TITLE_MAX], "body": body.strip()[:BODY_MAX]}
+
+
+def _closes(text: str) -> bool:
+    """Whether the last idea object is complete (closing the document makes valid JSON)."""
+    text = text.rstrip().rstrip(",")
+    for suffix in ("", "}", "]}"):
+        try:
+            json.loads(text + suffix)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def parse(raw: str, final: bool) -> list[dict[str, Any]]:
+    """The complete ideas in the answer so far (strictly, once it has ended)."""
+    text = _document(raw)
+    if final:
+        end = text.rfind("}")
+        try:
+            doc = json.loads(text[: end + 1])
+        except ValueError as error:
+            raise OutputError(N_("The model's answer was not the JSON we asked for.")) from error
+        ideas = doc.get("ideas") if isinstance(doc, dict) else None
+        if not isinstance(ideas, list):
+            raise OutputError(N_("The model's answer had no list of ideas."))
+        return [idea for idea in map(_clean, ideas) if idea]
+    try:
+        doc = jiter.from_json(text.encode(), partial_mode="on")
+    except ValueError:
+        return []
+    ideas = doc.get("ideas") if isinstance(doc, dict) else None
+    if not isinstance(ideas, list) or not ideas:
+        return []
+    complete = ideas if _closes(text) else ideas[:-1]
+    return [idea for idea in map(_clean, complete) if idea]
+
+
+BRAINSTORM = register(
+    JobKind(
+        name="brainstorm",
+        label=lambda: _("Brainstorm"),
+        params_type="brainstorm_params",
+        output_type="brainstorm_idea",
+        validate=validate,
+        build_messages=build_messages,
+        parse=parse,
+        target=lambda params: params["numIdeas"],
+        params_template="brainstorm/_params.html",
+        results_template="brainstorm/_ideas.html",
+    )
+)

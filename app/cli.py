@@ -1,0 +1,48 @@
+"""Operator commands: flask --app app users create / tokens create."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.auth.models import ApiToken, User
+from app.auth.views import find_user
+from app.extensions import db
+
+users = AppGroup("users", help="Manage accounts.")
+tokens = AppGroup("tokens", help="Manage API tokens.")
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(name: str, password: str) -> None:
+    """Create an account."""
+    if find_user(name):
+        raise click.ClickException(f"the user {name!r} exists already")
+    if not 3 <= len(name) <= 40 or len(password) < 8:
+        raise click.ClickException("names have 3-40 characters, passwords at least 8")
+    user = User(username=name)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created user {name}")
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--label", default="cli", help="What the token is for.")
+def create_token(name: str, label: str) -> None:
+    """Print a new API token for the user NAME (shown once, stored hashed)."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    token, secret = ApiToken.issue(user, label)
+    db.session.add(token)
+    db.session.commit()
+    click.echo(secret)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(users)
+    app.cli.add_command(tokens)

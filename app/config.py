@@ -1,0 +1,74 @@
+"""Every setting, read from the environment in one place."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+# Each setting: environment name, default, one-line meaning. README.md documents them all
+# (a test checks), so add a line there when adding one here.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "SECRET_KEY": (None, "signs sessions and CSRF tokens; generated into instance/ if unset"),
+    "DATABASE_URL": (None, "SQLAlchemy URL; default: SQLite file in instance/"),
+    "DB_POOL_SIZE": (5, "database connections kept per process"),
+    "REDIS_URL": (None, "Redis for the queue and live updates; default: embedded redis-server"),
+    "HOST": ("127.0.0.1", "address the web server started by app.py listens on"),
+    "PORT": (5000, "port of the web server started by app.py"),
+    "WORKERS": (2, "worker processes app.py starts beside the web server"),
+    "LLM_BASE_URL": (None, "OpenAI-compatible endpoint; default: the provider's own"),
+    "LLM_API_KEY": (None, "API key; without one the offline demo model answers"),
+    "LLM_MODEL": ("deepseek-chat", "model name sent to the endpoint"),
+    "LLM_TIMEOUT": (60.0, "seconds to wait for the provider to answer or send a token"),
+    "STALL_SECONDS": (45.0, "a model silent this long mid-answer counts as a failed attempt"),
+    "DEMO_TOKEN_DELAY_MS": (25.0, "pace of the demo model, milliseconds per token"),
+    "FLUSH_WINDOW_MS": (10.0, "how long a worker gathers tokens before one write"),
+    "LEASE_SECONDS": (30, "how long a worker's claim on a job lasts without a heartbeat"),
+    "JOB_TIMEOUT": (3600, "RQ's hard limit on one job, seconds"),
+    "SECURE_COOKIES": (False, "send cookies only over HTTPS (set in production)"),
+    "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts allowed per address"),
+    "RATELIMIT_JOBS": ("30 per minute", "job starts allowed per user"),
+}
+
+
+def _cast(default: Any, raw: str) -> Any:
+    """Parse an environment string to the type of the default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Map the PaaS forms of a database URL to the driver this app uses."""
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'script_writer.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _secret_key(instance_path: str) -> str:
+    """A stable secret for the embedded default, kept beside the SQLite file."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """The app's configuration as read from the environment."""
+    config: dict[str, Any] = {}
+    for name, (default, _meaning) in SETTINGS.items():
+        raw = os.environ.get(name)
+        config[name] = default if raw in (None, "") else _cast(default, raw)
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(instance_path)
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(config["DATABASE_URL"], instance_path)
+    config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    return config

@@ -1,0 +1,83 @@
+"""The Flask extensions, created unbound and initialised by create_app."""
+
+from typing import Any
+
+import redis
+from flask import current_app
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import JSON, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL, a busy timeout and our own BEGIN on SQLite connections."""
+    if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
+        return
+    # pysqlite's implicit transactions are replaced by the "begin" hook below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    """Read-then-write units ask for BEGIN IMMEDIATE so they wait for the lock, not fail."""
+    if conn.dialect.name != "sqlite":
+        return
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write() -> None:
+    """Start the session's transaction as a write (BEGIN IMMEDIATE on SQLite)."""
+    if db.session().in_transaction():
+        # A read snapshot cannot be upgraded once another writer committed: start afresh.
+        db.session.commit()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def get_redis() -> redis.Redis:
+    """The process's Redis client (a connection pool), created on first use."""
+    client = current_app.extensions.get("redis_client")
+    if client is None:
+        client = redis.Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=2, health_check_interval=10
+        )
+        current_app.extensions["redis_client"] = client
+    return client

@@ -1,0 +1,113 @@
+"""Transforms are jobs: their state, their streamed chunks and what each attempt asked."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.clock import utcnow
+from app.extensions import JSONType, db
+
+ACTIVE = ("pending", "running", "retrying", "needs_input")
+FINAL = ("completed", "failed", "cancelled")
+STATUSES = ACTIVE + FINAL
+RESULT_ROLE = "result"  # the edge from a job to each result artifact
+_ACTIVE_SQL = text("status IN ('pending', 'running', 'retrying', 'needs_input')")
+
+
+class Transform(db.Model):
+    __tablename__ = "transforms"
+    __table_args__ = (
+        UniqueConstraint("created_by", "idempotency_key"),
+        # One active job per project and kind: the database settles concurrent starts.
+        Index(
+            "uq_transforms_one_active",
+            "project_id",
+            "kind",
+            unique=True,
+            sqlite_where=_ACTIVE_SQL,
+            postgresql_where=_ACTIVE_SQL,
+        ),
+        Index("ix_transforms_user_created", "created_by", "created_at", "id"),
+        Index("ix_transforms_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(10), default="llm")
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    progress: Mapped[int] = mapped_column(default=0)
+    progress_message: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(default=0)
+    retry_count: Mapped[int] = mapped_column(default=0)
+    max_retries: Mapped[int] = mapped_column(default=2)
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    params_digest: Mapped[str | None] = mapped_column(String(64))
+    # Sequence number of the last chunk of the current attempt: the stream cursor.
+    last_seq: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def active(self) -> bool:
+        """Whether the job may still change."""
+        return self.status in ACTIVE
+
+    @property
+    def cursor(self) -> str:
+        """Where a stream that rendered this state should continue from."""
+        return f"{self.attempt}.{self.last_seq}"
+
+
+class TransformChunk(db.Model):
+    __tablename__ = "transform_chunks"
+    __table_args__ = (UniqueConstraint("transform_id", "attempt", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))
+    attempt: Mapped[int]
+    seq: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmPrompt(db.Model):
+    __tablename__ = "llm_prompts"
+    __table_args__ = (UniqueConstraint("transform_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))
+    attempt: Mapped[int]
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmTransform(db.Model):
+    __tablename__ = "llm_transforms"
+    __table_args__ = (UniqueConstraint("transform_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))
+    attempt: Mapped[int]
+    model: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Filled as the attempt ends, and by compaction from the chunks.
+    raw_response: Mapped[str | None] = mapped_column(Text)
+    finish_reason: Mapped[str | None] = mapped_column(String(40))
+    prompt_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    total_tokens: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,118 @@
+"""One way to read a job in any state; the page, the fragments and the API are views of it."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.artifacts.models import Artifact, TransformInput, TransformOutput
+from app.clock import iso
+from app.extensions import db
+from app.jobs.kinds import JobKind, kind_of
+from app.jobs.models import RESULT_ROLE, LlmTransform, Transform, TransformChunk
+from app.projects.models import Project
+
+
+@dataclass
+class Chunk:
+    attempt: int
+    seq: int
+    text: str
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.attempt}.{self.seq}"
+
+
+@dataclass
+class JobState:
+    transform: Transform
+    project: Project
+    kind: JobKind
+    params: dict[str, Any]
+    results: list[dict[str, Any]]
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def raw_text(self) -> str:
+        """The current attempt's text so far."""
+        return "".join(chunk.text for chunk in self.chunks)
+
+    def to_json(self) -> dict[str, Any]:
+        """The job as the JSON API shows it."""
+        t = self.transform
+        return {
+            "id": t.id,
+            "projectId": t.project_id,
+            "kind": t.kind,
+            "status": t.status,
+            "progress": t.progress,
+            "progressMessage": t.progress_message,
+            "error": t.error,
+            "attempt": t.attempt,
+            "retryCount": t.retry_count,
+            "maxRetries": t.max_retries,
+            "nextAttemptAt": iso(t.next_attempt_at),
+            "createdAt": iso(t.created_at),
+            "startedAt": iso(t.started_at),
+            "finishedAt": iso(t.finished_at),
+            "cursor": t.cursor,
+        }
+
+
+def chunks_after(transform_id: int, attempt: int, seq: int, upto: int | None = None) -> list[Chunk]:
+    """An attempt's chunks after a sequence number, in order."""
+    query = select(TransformChunk.seq, TransformChunk.text).where(
+        TransformChunk.transform_id == transform_id,
+        TransformChunk.attempt == attempt,
+        TransformChunk.seq > seq,
+    )
+    if upto is not None:
+        query = query.where(TransformChunk.seq <= upto)
+    rows = db.session.execute(query.order_by(TransformChunk.seq))
+    return [Chunk(attempt, s, text) for s, text in rows]
+
+
+def current_chunks(transform: Transform) -> list[Chunk]:
+    """The current attempt's text as chunks; after compaction, one chunk of the raw response."""
+    chunks = chunks_after(transform.id, transform.attempt, 0, transform.last_seq)
+    if chunks or transform.last_seq == 0:
+        return chunks
+    raw = db.session.scalar(
+        select(LlmTransform.raw_response).where(
+            LlmTransform.transform_id == transform.id, LlmTransform.attempt == transform.attempt
+        )
+    )
+    return [Chunk(transform.attempt, transform.last_seq, raw or "")]
+
+
+def results_of(transform_id: int) -> list[dict[str, Any]]:
+    """The job's result artifacts, in order, with their ids."""
+    rows = db.session.execute(
+        select(Artifact.id, Artifact.data)
+        .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
+        .where(TransformOutput.transform_id == transform_id, TransformOutput.role == RESULT_ROLE)
+        .order_by(TransformOutput.position)
+    )
+    return [{"id": artifact_id, **data} for artifact_id, data in rows]
+
+
+def params_of(transform_id: int) -> dict[str, Any]:
+    """The params the job was started with."""
+    return db.session.execute(
+        select(Artifact.data)
+        .join(TransformInput, TransformInput.artifact_id == Artifact.id)
+        .where(TransformInput.transform_id == transform_id, TransformInput.role == "params")
+    ).scalar_one()
+
+
+def load_state(transform: Transform, with_chunks: bool = True) -> JobState:
+    """Everything shown about a job, straight from the database."""
+    return JobState(
+        transform=transform,
+        project=db.session.get(Project, transform.project_id),
+        kind=kind_of(transform.kind),
+        params=params_of(transform.id),
+        results=results_of(transform.id),
+        chunks=current_chunks(transform) if with_chunks else [],
+    )

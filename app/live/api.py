@@ -1,0 +1,67 @@
+"""The JSON stream of a job: named events chunk, status and done; it closes after done."""
+
+import json
+from typing import Any
+
+from app.api import api, api_user
+from app.extensions import db
+from app.jobs.access import job_for
+from app.jobs.models import FINAL
+from app.jobs.state import load_state
+from app.live import cursor
+from app.live.feed import Feed, Update
+from app.live.streams import event_stream, follow, sse
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def render_json(update: Update) -> str:
+    """The update as named JSON events, shared by every stream of the process."""
+    return update.rendered(("json",), _events)
+
+
+def _events(update: Update) -> str:
+    out = []
+    if update.reset:
+        out.append(
+            sse(
+                _json({"reset": True, "attempt": update.cursor.attempt}),
+                "status",
+                str(update.cursor),
+            )
+        )
+    for chunk in update.chunks:
+        data = {"seq": chunk.seq, "attempt": chunk.attempt, "text": chunk.text}
+        out.append(sse(_json(data), "chunk", chunk.cursor))
+    if update.state is not None:
+        t = update.state.transform
+        status = {
+            "status": t.status,
+            "progress": t.progress,
+            "message": t.progress_message,
+            "attempt": t.attempt,
+            "error": t.error,
+            "results": len(update.state.results),
+        }
+        out.append(sse(_json(status), "status", str(update.cursor)))
+        if t.status in FINAL:
+            out.append(sse(_json({"status": t.status}), "done", str(update.cursor)))
+    return "".join(out)
+
+
+def _finished(update: Update) -> bool:
+    return update.state is not None and update.state.transform.status in FINAL
+
+
+@api.get("/streaming/transform/<int:transform_id>")
+def transform_stream(transform_id: int) -> Any:
+    """While the job runs, its SSE stream; once finished, its final JSON."""
+    transform = job_for(api_user().id, transform_id)
+    if not transform.active:
+        state = load_state(transform, with_chunks=False)
+        return {"status": transform.status, "error": transform.error, "results": state.results}
+    feed, user_id = Feed(transform.id, cursor.from_request()), api_user().id
+    db.session.close()
+    return event_stream(follow(feed, user_id, render_json, _finished))

@@ -1,0 +1,105 @@
+"""What a stream client has missed: catch-up from the DB, then deltas, gaps filled, no repeats."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.extensions import db
+from app.jobs.models import Transform
+from app.jobs.state import Chunk, JobState, chunks_after, current_chunks, load_state
+from app.live.cursor import Cursor
+from app.live.hub import Delta
+
+
+@dataclass
+class Update:
+    """What to send a client: text to append (or to start over with), and the new state."""
+
+    cursor: Cursor
+    chunks: list[Chunk]
+    reset: bool = False  # the text starts over: another attempt, or an unreadable cursor
+    state: JobState | None = None
+    # Set when this update is exactly the delta, so its rendering can be shared by all streams.
+    shared: Delta | None = None
+
+    def rendered(self, key: Any, render: Callable[["Update"], str]) -> str:
+        """Render the update, once per process and key when it is a shared delta."""
+        if self.shared is None:
+            return render(self)
+        return self.shared.rendered(key, lambda: render(self))
+
+
+def _load(job_id: int) -> JobState:
+    transform = db.session.get(Transform, job_id, populate_existing=True)
+    assert transform is not None
+    return load_state(transform, with_chunks=False)
+
+
+def shared_state(delta: Delta) -> Callable[[], JobState]:
+    """The job's state read once per process for this delta, however many streams want it."""
+    return lambda: delta.rendered("state", lambda: _load(delta.job))  # type: ignore[return-value]
+
+
+class Feed:
+    """One client's position in one job's stream."""
+
+    def __init__(self, job_id: int, cursor: Cursor | None) -> None:
+        self.job_id = job_id
+        self.cursor = cursor
+
+    def catch_up(self) -> Update:
+        """Everything after the client's cursor, straight from the DB, with the current state."""
+        try:
+            state = _load(self.job_id)
+            t = state.transform
+            if (
+                self.cursor is None
+                or self.cursor.attempt != t.attempt
+                or self.cursor.seq > t.last_seq
+            ):
+                chunks, reset = current_chunks(t), True
+            else:
+                chunks, reset = chunks_after(t.id, t.attempt, self.cursor.seq, t.last_seq), False
+                if not chunks and self.cursor.seq < t.last_seq:  # compacted since
+                    chunks, reset = current_chunks(t), True
+            self.cursor = Cursor(t.attempt, t.last_seq)
+            return Update(self.cursor, chunks, reset, state)
+        finally:
+            db.session.close()  # a waiting stream holds no connection
+
+    def apply(self, delta: Delta) -> Update | None:
+        """The part of a delta this client has not seen; gaps are read from the DB."""
+        cursor = self.cursor
+        if cursor is None or delta.attempt != cursor.attempt:
+            return self.catch_up()
+        chunks: list[Chunk] = []
+        if delta.seq > cursor.seq + 1:
+            try:
+                chunks = chunks_after(delta.job, delta.attempt, cursor.seq, delta.seq)
+            finally:
+                db.session.close()
+        elif delta.seq == cursor.seq + 1:
+            chunks = [Chunk(delta.attempt, delta.seq, delta.text)]
+        if chunks:
+            self.cursor = Cursor(delta.attempt, chunks[-1].seq)
+        state = None
+        if delta.state:
+            try:
+                state = shared_state(delta)()
+            finally:
+                db.session.close()
+        if not chunks and state is None:
+            return None
+        exact = self.cursor == Cursor(delta.attempt, delta.seq) and len(chunks) <= 1
+        return Update(self.cursor, chunks, False, state, delta if exact else None)
+
+
+def sse(data: str, event: str | None = None, event_id: Any = None) -> str:
+    """One server-sent event; every line of the data framed (a bare CR is a line break too)."""
+    lines = [] if event is None else [f"event: {event}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines += [
+        f"data: {line}" for line in data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ]
+    return "\n".join(lines) + "\n\n"

@@ -1,0 +1,64 @@
+"""The two kinds of stream, sharing the hub, the cursor and the feed."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flask import Response, current_app, stream_with_context
+from gevent.queue import Empty
+
+from app.jobs.events import job_channel, user_channel
+from app.live.feed import Feed, Update, sse
+from app.live.hub import RESYNC, Delta, hub_for
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def event_stream(body: Iterator[str]) -> Response:
+    """A text/event-stream response that proxies do not buffer."""
+    response = Response(stream_with_context(body), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def follow(
+    feed: Feed | None,
+    user_id: int,
+    render: Callable[[Update], str],
+    done: Callable[[Update], bool] = lambda _update: False,
+) -> Iterator[str]:
+    """Catch up from the DB, then relay deltas; heartbeats keep proxies from closing it."""
+    yield ": connected\n\n"  # headers and first bytes flush at once
+    channels = [user_channel(user_id)] + ([job_channel(feed.job_id)] if feed else [])
+    hub = hub_for(current_app.config["REDIS_URL"])
+    queue = hub.subscribe(channels)
+    heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    try:
+        if feed is not None:
+            update = feed.catch_up()
+            yield render(update)
+            if done(update):
+                return
+        while True:
+            try:
+                item: Any = queue.get(timeout=heartbeat)
+            except Empty:
+                yield ": keepalive\n\n"
+                continue
+            if feed is None:
+                continue  # notifications arrive with the Jobs page
+            if item is RESYNC:
+                update = feed.catch_up()
+            elif isinstance(item, Delta) and item.job == feed.job_id:
+                update = feed.apply(item)
+            else:
+                continue
+            if update is not None:
+                yield render(update)
+                if done(update):
+                    return
+    finally:
+        hub.unsubscribe(queue)
+
+
+__all__ = ["event_stream", "follow", "sse"]
