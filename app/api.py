@@ -1,5 +1,6 @@
 """The JSON API blueprint: bearer tokens or the session, JSON errors everywhere."""
 
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from flask import Blueprint, abort, g, jsonify, make_response, request
@@ -10,8 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.models import ApiToken, User
 from app.clock import utcnow
-from app.extensions import csrf, db
+from app.extensions import begin_write, csrf, db
 
+TOKEN_TOUCH = timedelta(minutes=5)  # how stale a token's last use may be shown
 api = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(api)
 
@@ -38,9 +40,12 @@ def authenticate() -> None:
         token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if token is None:
             fail(401, _("Invalid API token."))
-        token.last_used_at = utcnow()
         g.api_user = db.session.get(User, token.user_id)
-        db.session.commit()
+        now = utcnow()
+        if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
+            begin_write()  # re-reads the token in a writing transaction
+            token.last_used_at = now
+            db.session.commit()
         return
     if not current_user.is_authenticated:
         fail(401, _("Sign in or send an API token."))

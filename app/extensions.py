@@ -3,7 +3,7 @@
 from typing import Any
 
 import redis
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -57,10 +57,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
-    """Read-then-write units ask for BEGIN IMMEDIATE so they wait for the lock, not fail."""
+    """Writing units begin IMMEDIATE: a read snapshot that later writes fails at once instead
+    of waiting, in WAL mode. Unsafe HTTP requests are writing units; workers say so."""
     if conn.dialect.name != "sqlite":
         return
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    immediate = conn.get_execution_options().get("sqlite_immediate", False) or (
+        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    )
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

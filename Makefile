@@ -1,0 +1,47 @@
+# The README's commands. Only python3 (3.11 or 3.12) and make are assumed.
+PYTHON := $(shell for p in python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; \
+	then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: run test test-all lint format bench install install-test clean
+
+run: install
+	$(BIN)/python app.py
+
+test: install-test
+	$(BIN)/python -m pytest $(ARGS)
+
+test-all: install-test
+	$(BIN)/python -m pytest -m "slow or not slow" $(ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-test
+	$(BIN)/python bench/start_latency.py
+	$(BIN)/python bench/stream_latency.py
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Script Writer needs Python 3.11 or 3.12 (python3.12, python3.11 or python3)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,258 @@
+"""Fixtures: a real database and Redis, the fake provider, the app, and a live server."""
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from rq.registry import StartedJobRegistry
+from sqlalchemy import create_engine, text
+from support import ROOT, Process, Provider, Web, python, wait_for
+
+from app import create_app
+from app.auth.models import ApiToken, User
+from app.config import database_url as map_database_url
+from app.embedded import EmbeddedRedis
+from app.extensions import db
+from app.jobs.queue import QUEUE_NAME
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TEST_REDIS_URL, or an embedded redis-server for this run."""
+    if url := os.environ.get("TEST_REDIS_URL"):
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+def _reset_schema(url: str) -> None:
+    engine = create_engine(map_database_url(url, ""))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL (emptied), or a fresh SQLite file; migrated to the latest schema."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_schema(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'script_writer.db'}"
+    return url
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[Provider]:
+    """The local OpenAI-compatible server the app talks to."""
+    process = Process(python("tests/fake_provider.py") + ["--port", "0"], {}, "READY")
+    provider = Provider(process.ready_line.split()[1])
+    yield provider
+    provider.http.close()
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str, str]:
+    """The environment every process of a test run gets."""
+    values = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "LLM_API_KEY": "test-key",
+        "LLM_BASE_URL": provider.url + "/v1",
+        "LLM_MODEL": "fake-model",
+        "RATELIMIT_LOGIN": "1000 per minute",
+        "RATELIMIT_JOBS": "1000 per minute",
+        "LEASE_SECONDS": "30",
+    }
+    from flask_migrate import upgrade
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        app = create_app()
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            db.engine.dispose()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return values
+
+
+@pytest.fixture
+def app(settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The app, configured like the servers, on an emptied database."""
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        _empty(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty(app: Flask) -> None:
+    """Delete every row and the queue, so each test starts from nothing."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    client.delete(f"rq:queue:{QUEUE_NAME}")
+    for key in client.scan_iter("LIMITS*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    password: str
+    token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Account]:
+    """Create accounts (with an API token) straight in the database."""
+
+    def make(username: str = "writer", password: str = "correct horse") -> Account:
+        with app.app_context():
+            user = User(username=username)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.flush()
+            token, secret = ApiToken.issue(user, "tests")
+            db.session.add(token)
+            db.session.commit()
+            return Account(user.id, username, password, secret)
+
+    return make
+
+
+class Auth:
+    """Sign a Flask test client in and out."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        from support import CSRF
+
+        match = CSRF.search(self.client.get(path).get_data(as_text=True))
+        assert match
+        return match.group(1) or match.group(2)
+
+    def login(self, account: Account) -> None:
+        response = self.client.post(
+            "/login",
+            data={
+                "csrf_token": self.csrf(),
+                "username": account.username,
+                "password": account.password,
+            },
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@dataclass
+class Server:
+    url: str
+    process: Process
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: dict[str, str], provider: Provider) -> Iterator[Server]:
+    """python app.py with two real worker processes, as `make run` starts it."""
+    port = free_port()
+    env = {**settings, "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "WARNING"}
+    process = Process(python("app.py"), env, "is running at", timeout=60)
+    yield Server(f"http://127.0.0.1:{port}", process)
+    process.stop()
+
+
+@pytest.fixture
+def server(live_server: Server, app: Flask, provider: Provider) -> Iterator[Server]:
+    """The live server, with the database emptied and no job left running from a test before."""
+    provider.reset()
+    yield live_server
+    provider.reset()  # releases paused streams, so workers finish (fenced out) quickly
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    registry = StartedJobRegistry(QUEUE_NAME, connection=connection)
+    wait_for(lambda: registry.count == 0, timeout=30)
+
+
+@pytest.fixture
+def web(server: Server) -> Iterator[Callable[[], Web]]:
+    """New browser-like sessions against the live server."""
+    sessions: list[Web] = []
+
+    def open_session() -> Web:
+        sessions.append(Web(server.url))
+        return sessions[-1]
+
+    yield open_session
+    for session in sessions:
+        session.http.close()
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[Callable[[Account], httpx2.Client]]:
+    """JSON API clients for an account, against the live server."""
+    clients: list[httpx2.Client] = []
+
+    def open_client(account: Account) -> httpx2.Client:
+        clients.append(httpx2.Client(base_url=server.url, headers=account.bearer, timeout=15))
+        return clients[-1]
+
+    yield open_client
+    for client in clients:
+        client.close()
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"database: {os.environ.get('TEST_DATABASE_URL') or 'SQLite (embedded default)'}",
+        f"redis: {os.environ.get('TEST_REDIS_URL') or 'embedded redis-server'}",
+    ]

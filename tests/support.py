@@ -1,0 +1,191 @@
+"""Helpers shared by the tests: processes, HTTP sessions, SSE parsing, waiting."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[1]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
+    """Poll until check() is truthy; return its value or fail with the last one."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s (last value: {value!r})")
+
+
+class Process:
+    """A subprocess that announces readiness on stdout."""
+
+    def __init__(
+        self, args: list[str], env: dict[str, str], ready: str, timeout: float = 30
+    ) -> None:
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if ready in line:
+                self.ready_line = line.strip()
+                self._drain()
+                return
+        self.stop()
+        raise RuntimeError(f"{args} did not become ready:\n{''.join(self.lines[-40:])}")
+
+    def _drain(self) -> None:
+        """Keep reading output so the child never blocks on a full pipe."""
+        import threading
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def stop(self, sig: int = 15, timeout: float = 20) -> None:
+        """Signal the whole process group, wait, and close the pipe."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(5)
+        if self.proc.stdout is not None and sig in (9, 15):
+            self.proc.stdout.close()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+def python(script: str) -> list[str]:
+    """A command running one of the project's scripts with this interpreter."""
+    return [sys.executable, str(ROOT / script)]
+
+
+class Provider:
+    """Control of the fake OpenAI-compatible server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx2.Client(base_url=url, timeout=10)
+
+    def script(self, name: str, content: str, **options: Any) -> list[str]:
+        """Register what the model says for requests marked [[script:name]]."""
+        response = self.http.post(
+            "/_control/scripts", json={"name": name, "content": content, **options}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["tokens"]
+
+    def release(self, name: str) -> None:
+        assert self.http.post(f"/_control/scripts/{name}/release").status_code == 200
+
+    def requests(self, name: str | None = None) -> list[dict[str, Any]]:
+        params = {"script": name} if name else {}
+        return self.http.get("/_control/requests", params=params).json()
+
+    def sent(self, name: str) -> list[dict[str, Any]]:
+        return self.http.get("/_control/sent", params={"script": name}).json()
+
+    def active(self) -> int:
+        return self.http.get("/_control/active").json()
+
+    def reset(self) -> None:
+        self.http.delete("/_control/scripts")
+        self.http.delete("/_control/requests")
+        self.http.delete("/_control/sent")
+
+
+def ideas_json(ideas: list[tuple[str, str]]) -> str:
+    """A model answer in the brainstorm format, pretty-printed like real models do."""
+    return json.dumps(
+        {"ideas": [{"title": t, "body": b} for t, b in ideas]}, ensure_ascii=False, indent=2
+    )
+
+
+class Web:
+    """A signed-in browser-like HTTP session against a running server."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx2.Client(base_url=base_url, timeout=15, follow_redirects=False)
+
+    def csrf(self, path: str) -> str:
+        page = self.http.get(path)
+        match = CSRF.search(page.text)
+        assert match, f"no CSRF token on {path}: {page.status_code}"
+        return match.group(1) or match.group(2)
+
+    def post_form(
+        self, path: str, data: dict[str, Any], form_path: str | None = None
+    ) -> httpx2.Response:
+        token = self.csrf(form_path or path)
+        return self.http.post(path, data={"csrf_token": token, **data})
+
+    def signup(self, username: str, password: str = "correct horse") -> "Web":
+        response = self.post_form(
+            "/signup", {"username": username, "password": password, "confirm": password}
+        )
+        assert response.status_code == 303, response.text
+        return self
+
+
+@dataclass
+class Event:
+    event: str
+    id: str | None
+    data: str
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+def events(response: httpx2.Response) -> Iterator[Event]:
+    """Server-sent events from a streaming response (comments skipped)."""
+    name, event_id, data = "message", None, []
+    for line in response.iter_lines():
+        if line == "":
+            if data:
+                yield Event(name, event_id, "\n".join(data))
+            name, event_id, data = "message", None, []
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _sep, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                name = value
+            elif field == "id":
+                event_id = value
+            elif field == "data":
+                data.append(value)
