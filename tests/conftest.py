@@ -4,8 +4,6 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
