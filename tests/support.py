@@ -152,6 +152,13 @@ class Web:
         token = self.csrf(form_path or path)
         return self.http.post(path, data={"csrf_token": token, **data})
 
+    def login(self, account: Any) -> "Web":
+        """Sign in through the real form."""
+        data = {"username": account.username, "password": account.password}
+        response = self.post_form("/login", data)
+        assert response.status_code == 303, response.text
+        return self
+
     def signup(self, username: str, password: str = "correct horse") -> "Web":
         response = self.post_form(
             "/signup", {"username": username, "password": password, "confirm": password}

@@ -1,0 +1,210 @@
+"""Live streams against the real server, workers and provider: resume, partial results,
+coalescing, one Redis subscription per process, reloads."""
+
+import html
+import json
+import re
+
+import pytest
+import redis
+from support import events, ideas_json, wait_for
+
+PARAMS = {
+    "platform": "douyin",
+    "genrePaths": [["女频", "爱情", "甜宠"]],
+    "genreProportions": [100],
+    "numIdeas": 3,
+}
+IDEAS = [("雨夜重逢", "她在雨里等了三年。"), ("Second", "A body, two."), ("Third", "Body 3.")]
+
+
+def start(http, script: str, **params) -> int:
+    """A project and a brainstorm whose model answer is the named script."""
+    project = http.post("/api/projects", json={"name": "Live"}).json()["projectId"]
+    body = {
+        "projectId": project,
+        "params": {**PARAMS, "requirements": f"[[script:{script}]]", **params},
+    }
+    response = http.post("/api/brainstorm/start", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()["transformId"]
+
+
+def job(http, job_id: int) -> dict:
+    return http.get(f"/api/jobs/{job_id}").json()
+
+
+def finished(http, job_id: int) -> dict:
+    return wait_for(lambda: (j := job(http, job_id))["status"] in ("completed", "failed") and j)
+
+
+def stored_raw(http, job_id: int) -> str:
+    return "".join(c["text"] for c in job(http, job_id)["chunks"])
+
+
+def read_chunks(http, job_id: int, limit: int | None, headers=None, params=None) -> list[dict]:
+    """Chunk events from the JSON stream, until `limit` chunks or `done`."""
+    got = []
+    with http.stream(
+        "GET", f"/api/streaming/transform/{job_id}", headers=headers or {}, params=params or {}
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for event in events(response):
+            if event.event == "chunk":
+                got.append({**event.json(), "id": event.id})
+                if limit and len(got) >= limit:
+                    break
+            elif event.event == "done":
+                break
+    return got
+
+
+def test_resume_with_last_event_id_and_after_has_no_gap_and_no_repeat(api, make_user, provider):
+    http = api(make_user())
+    provider.script("resume", ideas_json(IDEAS), token_chars=3, delay_ms=25)
+    job_id = start(http, "resume")
+    first = read_chunks(http, job_id, 5)
+    at_reconnect = job(http, job_id)["cursor"]
+    second = read_chunks(http, job_id, 8, headers={"Last-Event-ID": first[-1]["id"]})
+    third = read_chunks(http, job_id, None, params={"after": second[-1]["id"]})
+    received = first + second + third
+    seqs = [c["seq"] for c in received]
+    assert seqs == list(range(1, len(seqs) + 1)), "a gap or a repeat"
+    live_after = int(at_reconnect.split(".")[1])
+    assert any(c["seq"] > live_after for c in second), "nothing arrived live after resuming"
+    done = finished(http, job_id)
+    assert done["status"] == "completed"
+    assert "".join(c["text"] for c in received) == stored_raw(http, job_id) == ideas_json(IDEAS)
+
+
+def test_finished_job_stream_answers_json(api, make_user, provider):
+    http = api(make_user())
+    provider.script("quick", ideas_json(IDEAS))
+    job_id = start(http, "quick")
+    finished(http, job_id)
+    response = http.get(f"/api/streaming/transform/{job_id}")
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["status"] == "completed"
+    assert [r["title"] for r in response.json()["results"]] == [t for t, _ in IDEAS]
+
+
+def test_partial_results_exactly_two_ideas_while_paused(api, web, make_user, provider, server):
+    account = make_user()
+    http = api(account)
+    content = ideas_json(IDEAS)
+    second_done = content.index("}", content.index('"Second"')) + 1
+    provider.script("pause2", content, token_chars=1, pause_at=second_done)
+    job_id = start(http, "pause2")
+    ideas = wait_for(
+        lambda: len(i := http.get(f"/api/ideations/{job_id}").json()["ideas"]) == 2 and i
+    )
+    wait_for(lambda: stored_raw(http, job_id) == content[:second_done])
+    assert [i["title"] for i in ideas] == ["雨夜重逢", "Second"]
+    assert job(http, job_id)["status"] == "running" and len(job(http, job_id)["results"]) == 2
+    browser = web()
+    browser.login(account)
+    page = browser.http.get(f"/jobs/{job_id}").text
+    assert page.count('class="idea"') == 2
+    provider.release("pause2")
+    assert finished(http, job_id)["status"] == "completed"
+    assert len(http.get(f"/api/ideations/{job_id}").json()["ideas"]) == 3
+
+
+def test_a_burst_of_500_tokens_is_coalesced(api, make_user, provider):
+    http = api(make_user())
+    body = " ".join(f"w{i}" for i in range(500))
+    content = json.dumps({"ideas": [{"title": "Burst", "body": body}]})
+    tokens = provider.script("burst", content, token_chars=2)
+    assert len(tokens) >= 500
+    job_id = start(http, "burst", numIdeas=1)
+    assert finished(http, job_id)["status"] == "completed"
+    chunks = job(http, job_id)["chunks"]
+    assert len(chunks) < len(tokens) / 4, (len(chunks), len(tokens))
+    assert "".join(c["text"] for c in chunks) == content
+
+
+def test_reload_mid_job_renders_everything_so_far(api, web, make_user, provider):
+    account = make_user()
+    http = api(account)
+    content = ideas_json(IDEAS)
+    cut = content.index('"Third"')
+    provider.script("reload", content, token_chars=4, pause_at=cut // 4)
+    job_id = start(http, "reload")
+    wait_for(lambda: len(job(http, job_id)["results"]) == 2)
+    state = wait_for(lambda: (j := job(http, job_id))["cursor"] and j)
+    wait_for(lambda: stored_raw(http, job_id) == content[: (cut // 4) * 4])
+    browser = web()
+    browser.login(account)
+    page = browser.http.get(f"/jobs/{job_id}").text
+    raw = re.search(r'<pre id="job_raw">\n(.*?)</pre>', page, re.S).group(1)
+    assert html.unescape(raw) == stored_raw(http, job_id)
+    state = job(http, job_id)
+    assert f"after={state['cursor']}" in html.unescape(page)
+    assert page.count('class="idea"') == 2 and "雨夜重逢" in page
+    provider.release("reload")
+    finished(http, job_id)
+
+
+def test_one_redis_subscription_per_web_process(api, make_user, provider, settings):
+    http = api(make_user())
+    provider.script("subs", ideas_json(IDEAS), token_chars=2, delay_ms=20)
+    job_id = start(http, "subs")
+    client = redis.Redis.from_url(settings["REDIS_URL"])
+
+    def pattern_subscribers() -> int:
+        return sum(1 for c in client.client_list() if int(c.get("psub", 0)) > 0)
+
+    url = f"/api/streaming/transform/{job_id}"
+    streams = [http.send(http.build_request("GET", url), stream=True) for _ in range(8)]
+    try:
+        for response in streams:
+            next(response.iter_lines())  # each stream is open and served
+        assert pattern_subscribers() == 1
+    finally:
+        for response in streams:
+            response.close()
+        client.close()
+    finished(http, job_id)
+
+
+@pytest.mark.slow
+def test_pages_load_with_20_streams_open_and_a_pool_of_2(settings, make_user, provider):
+    import httpx2
+    from conftest import free_port
+    from support import Process, Web, python
+
+    port = free_port()
+    env = {
+        **settings,
+        "PORT": str(port),
+        "WORKERS": "1",
+        "DB_POOL_SIZE": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = Process(python("app.py"), env, "is running at", timeout=60)
+    account = make_user()
+    base = f"http://127.0.0.1:{port}"
+    http = httpx2.Client(base_url=base, headers=account.bearer, timeout=15)
+    browser = Web(base)
+    try:
+        provider.script("pool", ideas_json(IDEAS), token_chars=2, delay_ms=40)
+        job_id = start(http, "pool")
+        browser.login(account)
+        streams = []
+        for _ in range(20):
+            request = browser.http.build_request("GET", "/live/events", params={"job": job_id})
+            response = browser.http.send(request, stream=True)
+            assert response.status_code == 200
+            next(response.iter_lines())
+            streams.append(response)
+        for path in ("/projects/", f"/jobs/{job_id}", f"/api/jobs/{job_id}"):
+            page = browser.http.get(path)
+            assert page.status_code == 200, path
+        for response in streams:
+            response.close()
+        finished(http, job_id)
+    finally:
+        http.close()
+        browser.http.close()
+        server.stop()
