@@ -1,5 +1,6 @@
 """The Flask extensions, created unbound and initialised by create_app."""
 
+import threading
 from typing import Any
 
 import redis
@@ -15,6 +16,7 @@ from sqlalchemy import JSON, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 # Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -55,6 +57,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# One SQLite writer per process at a time. Under gevent a greenlet waiting in SQLite's busy
+# handler blocks the whole hub, so the greenlet holding the lock could never commit; queueing
+# on a cooperative lock first leaves SQLite's own wait for other processes (a few ms).
+_sqlite_writer = threading.Lock()
+WRITER_WAIT_SECONDS = 30
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     """Writing units begin IMMEDIATE: a read snapshot that later writes fails at once instead
@@ -64,7 +73,35 @@ def _sqlite_begin(conn: Any) -> None:
     immediate = conn.get_execution_options().get("sqlite_immediate", False) or (
         has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
     )
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not immediate:
+        conn.exec_driver_sql("BEGIN")
+        return
+    if not _sqlite_writer.acquire(timeout=WRITER_WAIT_SECONDS):
+        raise TimeoutError("waited too long for the database's write lock")
+    conn.info["sqlite_writer"] = True
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_writer(conn.info)
+        raise
+
+
+def _release_writer(info: dict[str, Any]) -> None:
+    if info.pop("sqlite_writer", False):
+        _sqlite_writer.release()
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_end(conn: Any) -> None:
+    """The transaction ends: the next writer of this process may begin."""
+    _release_writer(conn.info)
+
+
+@event.listens_for(Pool, "reset")
+def _sqlite_reset(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    """A connection handed back mid-transaction must not keep the writer's turn."""
+    _release_writer(record.info)
 
 
 def begin_write() -> None:
