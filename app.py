@@ -20,6 +20,7 @@ from flask_migrate import upgrade  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.config import instance_path  # noqa: E402
 from app.embedded import EmbeddedRedis  # noqa: E402
 from app.llm import is_demo  # noqa: E402
 
@@ -76,7 +77,7 @@ def main() -> None:
     )
     embedded = None
     if not os.environ.get("REDIS_URL"):
-        embedded = EmbeddedRedis(ROOT / "instance" / "redis")
+        embedded = EmbeddedRedis(Path(instance_path() or ROOT / "instance") / "redis")
         os.environ["REDIS_URL"] = embedded.start()  # the workers inherit it
     app = create_app()
     with app.app_context():

@@ -7,14 +7,15 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application from the environment, then the test overrides."""
+    from app import config
+
     app = Flask(
         __name__,
+        instance_path=config.instance_path(),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
     )
-    from app import config
-
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)

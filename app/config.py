@@ -8,6 +8,7 @@ from typing import Any
 # Each setting: environment name, default, one-line meaning. README.md documents them all
 # (a test checks), so add a line there when adding one here.
 SETTINGS: dict[str, tuple[Any, str]] = {
+    "INSTANCE_PATH": (None, "folder of the SQLite file, secret key and embedded Redis"),
     "SECRET_KEY": (None, "signs sessions and CSRF tokens; generated into instance/ if unset"),
     "DATABASE_URL": (None, "SQLAlchemy URL; default: SQLite file in instance/"),
     "DB_POOL_SIZE": (5, "database connections kept per process"),
@@ -28,6 +29,11 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts allowed per address"),
     "RATELIMIT_JOBS": ("30 per minute", "job starts allowed per user"),
 }
+
+
+def instance_path() -> str | None:
+    """Where instance files live, if not Flask's default `instance/` beside the package."""
+    return os.environ.get("INSTANCE_PATH") or None
 
 
 def _cast(default: Any, raw: str) -> Any:

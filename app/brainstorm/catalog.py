@@ -37,6 +37,31 @@ def genre_paths() -> tuple[tuple[str, ...], ...]:
     return tuple(paths)
 
 
+@cache
+def _english() -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Each label path with its English labels."""
+    paths: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def walk(nodes: list[dict[str, Any]], zh: tuple[str, ...], en: tuple[str, ...]) -> None:
+        for node in nodes:
+            key, value = (*zh, node["label"]), (*en, node.get("label_en") or node["label"])
+            paths[key] = value
+            walk(node.get("children") or [], key, value)
+
+    walk(genre_tree(), (), ())
+    return paths
+
+
+def english_path(path: list[str]) -> list[str]:
+    """A genre path in English (for platforms whose audience reads English)."""
+    return list(_english().get(tuple(path), path))
+
+
+def writes_english(platform: str) -> bool:
+    """Whether a platform's ideas should be written in English."""
+    return all(ord(char) < 0x2E80 for char in platform)
+
+
 def platform_label(value: str) -> str | None:
     """The platform's label for an id or either label, or None if unknown."""
     for platform in platforms():

@@ -6,7 +6,7 @@ from typing import Any
 import jiter
 from flask_babel import gettext as _
 
-from app.brainstorm.catalog import genre_paths, platform_label
+from app.brainstorm.catalog import english_path, genre_paths, platform_label, writes_english
 from app.i18n import N_
 from app.jobs.kinds import JobKind, OutputError, ParamsError, register
 
@@ -81,6 +81,8 @@ def validate(raw: Any) -> dict[str, Any]:
 def build_messages(params: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The prompt: what to write, and which ideas earlier attempts already wrote."""
     request = {**params, "numIdeas": params["numIdeas"] - len(kept)}
+    if writes_english(params["platform"]):
+        request["genrePaths"] = [english_path(path) for path in params["genrePaths"]]
     request["avoidTitles"] = [idea["title"] for idea in kept]
     user = (
         f"Write {request['numIdeas']} story ideas for these parameters "
