@@ -107,3 +107,21 @@ def test_api_with_a_session_needs_the_csrf_header(client, auth, make_user):
     token = auth.csrf("/projects/")
     response = client.post("/api/projects", json={"name": "x"}, headers={"X-CSRFToken": token})
     assert response.status_code == 201
+
+
+def test_sign_in_attempts_are_rate_limited(app, make_user, monkeypatch):
+    from app import create_app
+
+    mei = make_user("mei")
+    monkeypatch.setenv("RATELIMIT_LOGIN", "3 per minute")
+    limited = create_app({"TESTING": True}).test_client()
+    from support import CSRF
+
+    codes = []
+    for _ in range(4):
+        page = limited.get("/login").get_data(as_text=True)
+        match = CSRF.search(page)
+        token = match.group(1) or match.group(2)
+        data = {"csrf_token": token, "username": mei.username, "password": "wrong"}
+        codes.append(limited.post("/login", data=data).status_code)
+    assert codes == [422, 422, 422, 429]
