@@ -44,5 +44,8 @@ def create_token(name: str, label: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
+    from app.jobs.cli import jobs
+
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    app.cli.add_command(jobs)

@@ -21,6 +21,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LLM_MODEL": ("deepseek-chat", "model name sent to the endpoint"),
     "LLM_TIMEOUT": (60.0, "seconds to wait for the provider to answer or send a token"),
     "STALL_SECONDS": (45.0, "a model silent this long mid-answer counts as a failed attempt"),
+    "RETRY_BASE_SECONDS": (2.0, "first automatic retry waits about this long (doubling, jittered)"),
+    "RETRY_MAX_SECONDS": (60.0, "longest wait between automatic retries"),
+    "MAX_RETRIES": (
+        "",
+        "automatic retries of every kind (or MAX_RETRIES_<KIND>)",
+    ),
+    "SWEEP_SECONDS": (2.0, "how often the sweeper looks for due retries and lost jobs"),
+    "COMPACT_AFTER_HOURS": (24.0, "finished jobs' chunks are folded into one text after this"),
     "DEMO_TOKEN_DELAY_MS": (25.0, "pace of the demo model, milliseconds per token"),
     "FLUSH_WINDOW_MS": (10.0, "how long a worker gathers tokens before one write"),
     "LEASE_SECONDS": (30, "how long a worker's claim on a job lasts without a heartbeat"),
@@ -73,6 +81,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for name, (default, _meaning) in SETTINGS.items():
         raw = os.environ.get(name)
         config[name] = default if raw in (None, "") else _cast(default, raw)
+    for name, raw in os.environ.items():
+        if name.startswith("MAX_RETRIES_") and raw.strip():
+            config[name] = int(raw)  # per kind, e.g. MAX_RETRIES_BRAINSTORM
     config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = database_url(config["DATABASE_URL"], instance_path)
     config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]

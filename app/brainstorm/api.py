@@ -53,7 +53,7 @@ def start_brainstorm() -> tuple[dict[str, Any], int]:
             **_started(started.transform),
         )
     if started.outcome == "created":
-        enqueue(started.transform.id)
+        enqueue(started.transform)
     return _started(started.transform), 202
 
 

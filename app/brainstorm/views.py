@@ -76,7 +76,7 @@ def create(project_id: int) -> Response | tuple[str, int]:
         return _render(project, {"form": _("This form was already sent with other values.")}, 422)
     db.session.commit()
     if started.outcome == "created":
-        enqueue(started.transform.id)
+        enqueue(started.transform)
     elif started.outcome == "conflict":
         flash(_("A brainstorm is already running for this project: here it is."))
     return redirect(url_for("jobs.show", job_id=started.transform.id), 303)

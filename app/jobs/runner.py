@@ -3,30 +3,45 @@
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app import llm
 from app.artifacts.models import Artifact, TransformOutput
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.i18n import N_
+from app.jobs import lifecycle
 from app.jobs.events import announce
 from app.jobs.kinds import JobKind, OutputError, kind_of
 from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform, TransformChunk
+from app.jobs.queue import enqueue
+from app.jobs.reader import Reader
 from app.jobs.state import params_of, results_of
 
 log = logging.getLogger(__name__)
+# Set by SIGTERM in the work horse (a deploy): hand the job back at the next flush.
+stopping = threading.Event()
+WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
+TICK = 1.0  # how often a silent stream checks for a cancel and renews its lease
+DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 
 class FencedOut(Exception):
     """This attempt no longer owns the job (cancelled, or its lease was taken over)."""
+
+
+class Stopping(Exception):
+    """The worker is shutting down: the job goes back to the queue."""
 
 
 def worker_name() -> str:
@@ -45,6 +60,7 @@ def _app() -> Flask:
 
 def run_transform(transform_id: int) -> None:
     """The RQ entry point: run the next attempt of a transform, if it is ours to run."""
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     app = _app()
     with app.app_context():
         # A forked work horse must not reuse its parent's database connections.
@@ -86,6 +102,28 @@ def claim(transform_id: int, owner: str) -> int | None:
     return attempt
 
 
+def durably(transform_id: int, write: Callable[[], Transform]) -> Transform:
+    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
+    for retry, delay in enumerate((*DB_RETRY_DELAYS, None)):
+        try:
+            return write()
+        except IntegrityError:
+            db.session.rollback()
+            if retry == 0:
+                raise
+            # The lost connection had committed it after all.
+            transform = db.session.get(Transform, transform_id, populate_existing=True)
+            assert transform is not None
+            return transform
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if delay is None:
+                raise
+            log.warning("database write failed; retrying in %ss", delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 class Attempt:
     """One attempt: every write is fenced by (transform id, attempt number)."""
 
@@ -97,17 +135,17 @@ class Attempt:
         self.project_id, self.user_id = transform.project_id, transform.created_by
         self.kind: JobKind = kind_of(transform.kind)
         self.params = params_of(transform_id)
-        self.kept = results_of(transform_id)
+        self.kept = results_of(transform_id)  # from earlier attempts: never asked for again
         self.target = self.kind.target(self.params)
-        self.found: list[dict[str, Any]] = []  # results of this attempt already stored
+        self.found: list[dict[str, Any]] = []
         self.raw: list[str] = []
         self.seq = 0
+        self.waiting = True  # the page says "waiting for the model"
         self.window = self.config["FLUSH_WINDOW_MS"] / 1000
         self.lease = timedelta(seconds=self.config["LEASE_SECONDS"])
 
-    # -- writes, each one transaction fenced by the attempt ---------------------------
-
     def _fenced(self, **values: Any) -> Transform:
+        """Update the job if this attempt still owns it; renews the lease."""
         now = utcnow()
         result = db.session.execute(
             update(Transform)
@@ -126,14 +164,13 @@ class Attempt:
         assert transform is not None
         return transform
 
-    def _progress(self) -> tuple[int, str]:
-        done = len(self.kept) + len(self.found)
-        if not self.raw:
-            return 0, N_("Waiting for the model…")
-        return min(99, int(100 * done / max(1, self.target))), N_("Writing…")
+    def _progress(self, found: int, waiting: bool) -> dict[str, Any]:
+        done = len(self.kept) + found
+        message = N_("Waiting for the model…") if waiting else N_("Writing…")
+        return {"progress": min(99, 100 * done // max(1, self.target)), "progress_message": message}
 
     def _store(self, results: list[dict[str, Any]]) -> None:
-        for data in results:
+        for offset, data in enumerate(results):
             artifact = Artifact(
                 project_id=self.project_id,
                 type=self.kind.output_type,
@@ -143,120 +180,126 @@ class Attempt:
             )
             db.session.add(artifact)
             db.session.flush()
+            position = len(self.kept) + len(self.found) + offset
             db.session.add(
                 TransformOutput(
                     transform_id=self.id,
                     artifact_id=artifact.id,
                     role=RESULT_ROLE,
-                    position=len(self.kept) + len(self.found),
+                    position=position,
                     attempt=self.attempt,
                 )
             )
-            self.found.append(data)
 
     def flush(self, text: str) -> None:
         """One transaction: the chunk, new results, progress and heartbeat; then one publish."""
-        self.raw.append(text)
-        self.seq += 1
-        parsed = self.kind.parse("".join(self.raw), False)
-        begin_write()
-        changed = len(parsed) > len(self.found)
-        if changed:
-            self._store(parsed[len(self.found) :])
-        values: dict[str, Any] = {"last_seq": self.seq}
-        if changed or self.seq == 1:
-            values["progress"], values["progress_message"] = self._progress()
-        transform = self._fenced(**values)
-        db.session.execute(
-            insert(TransformChunk).values(
-                transform_id=self.id, attempt=self.attempt, seq=self.seq, text=text
+        if stopping.is_set():
+            raise Stopping
+        seq = self.seq + 1
+        new = self.kind.parse("".join(self.raw) + text, False)[len(self.found) :]
+        shown = bool(new) or self.waiting
+
+        def write() -> Transform:
+            begin_write()
+            self._store(new)
+            values = self._progress(len(self.found) + len(new), False) if shown else {}
+            transform = self._fenced(last_seq=seq, **values)
+            db.session.execute(
+                insert(TransformChunk).values(
+                    transform_id=self.id, attempt=self.attempt, seq=seq, text=text
+                )
             )
-        )
-        db.session.commit()
-        announce(transform, text=text, state=changed or self.seq == 1)
+            db.session.commit()
+            return transform
 
-    def heartbeat(self) -> None:
-        """Renew the lease while the model is silent; notices a cancel."""
-        begin_write()
-        self._fenced()
-        db.session.commit()
+        transform = durably(self.id, write)
+        self.raw.append(text)
+        self.seq, self.waiting = seq, False
+        self.found += new
+        announce(transform, text=text, state=shown)
 
-    # -- the attempt ------------------------------------------------------------------
+    def tick(self, silent_for: float) -> None:
+        """While the model is silent: renew the lease, notice a cancel, say we are waiting."""
+        if stopping.is_set():
+            raise Stopping
+        values = {}
+        if silent_for >= WAITING_AFTER and not self.waiting:
+            values = self._progress(len(self.found), True)
+
+        def write() -> Transform:
+            begin_write()
+            transform = self._fenced(**values)
+            db.session.commit()
+            return transform
+
+        transform = durably(self.id, write)
+        if values:
+            self.waiting = True
+            announce(transform)
 
     def run(self) -> None:
-        """Record the prompt, stream the answer, and end the job in one final state."""
+        """Record the prompt, stream the answer, and end the attempt in one state."""
         messages = self.kind.build_messages(self.params, self.kept)
         begin_write()
         transform = self._fenced()
         db.session.add(LlmPrompt(transform_id=self.id, attempt=self.attempt, messages=messages))
-        record = LlmTransform(
-            transform_id=self.id,
-            attempt=self.attempt,
-            model=llm.model_name(self.config),
-            parameters={"temperature": self.kind.temperature},
+        db.session.add(
+            LlmTransform(
+                transform_id=self.id,
+                attempt=self.attempt,
+                model=llm.model_name(self.config),
+                parameters={"temperature": self.kind.temperature},
+            )
         )
-        db.session.add(record)
         db.session.commit()
         announce(transform)
-        stream: llm.ChatStream | None = None
+        if len(self.kept) >= self.target:  # an earlier attempt wrote everything
+            return self._complete(None)
+        reader = Reader(messages, self.config, self.kind.temperature)
         try:
             try:
-                stream = llm.stream_chat(messages, self.config, self.kind.temperature)
-                self._pump(stream)
-                self._complete(stream)
+                self._pump(reader)
+                self._complete(reader)
             except llm.LlmError as error:
-                self._fail(error.message, stream)
+                self._end(error.message, error.retryable, error.retry_after, reader)
             except OutputError as error:
-                self._fail(str(error), stream)
+                self._end(str(error), True, None, reader)
+            except Stopping:
+                self._hand_back(reader)
         except FencedOut:
             log.info("transform %s attempt %s was fenced out", self.id, self.attempt)
-            self._account(stream, error=N_("Stopped: the job was taken over or cancelled."))
+            self._account(reader, N_("Stopped: the job was cancelled or taken over."))
         finally:
-            if stream is not None:
-                stream.close()
+            reader.close()
 
-    def _pump(self, stream: llm.ChatStream) -> None:
-        """Read the stream on a thread; write coalesced flushes here, at most one per window."""
-        inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
-
-        def read() -> None:
-            try:
-                for delta in stream:
-                    inbox.put(("text", delta))
-                inbox.put(("end", None))
-            except Exception as error:  # noqa: BLE001 - handed to the writing thread
-                inbox.put(("error", llm.classify(error)))
-
-        threading.Thread(target=read, daemon=True, name=f"llm-{self.id}").start()
+    def _pump(self, reader: Reader) -> None:
+        """Coalesce tokens: the first at once, then at most one write per window."""
         pending: list[str] = []
-        last_flush = last_token = last_beat = time.monotonic()
-        stall, beat = self.config["STALL_SECONDS"], self.lease.total_seconds() / 3
+        last_flush = last_token = last_tick = time.monotonic()
+        stall = self.config["STALL_SECONDS"]
         while True:
             now = time.monotonic()
-            if pending:
-                timeout = max(0.0, last_flush + self.window - now)
-            else:
-                timeout = max(0.0, min(last_token + stall, last_beat + beat) - now)
+            due = last_flush + self.window if pending else min(last_tick + TICK, last_token + stall)
             try:
-                kind, value = inbox.get(timeout=timeout)
+                kind, value = reader.inbox.get(timeout=max(0.0, due - now))
             except queue.Empty:
                 now = time.monotonic()
                 if pending:
                     self.flush("".join(pending))
-                    pending, last_flush, last_beat = [], now, now
+                    pending, last_flush = [], now
                 elif now - last_token >= stall:
                     stalled = N_("The model stopped sending text.")
                     raise llm.LlmError(stalled, retryable=True) from None
                 else:
-                    self.heartbeat()
-                    last_beat = now
+                    self.tick(now - last_token)
+                last_tick = now
                 continue
             if kind == "text":
                 pending.append(value)
                 last_token = time.monotonic()
                 if last_token - last_flush >= self.window:
                     self.flush("".join(pending))
-                    pending, last_flush, last_beat = [], last_token, last_token
+                    pending, last_flush, last_tick = [], last_token, last_token
                 continue
             if pending:
                 self.flush("".join(pending))
@@ -264,53 +307,71 @@ class Attempt:
                 raise value
             return
 
-    def _complete(self, stream: llm.ChatStream) -> None:
-        results = self.kind.parse("".join(self.raw), True)
-        begin_write()
-        if len(results) > len(self.found):
-            self._store(results[len(self.found) :])
-        total = len(self.kept) + len(self.found)
+    def _complete(self, reader: Reader | None) -> None:
+        if reader is not None and reader.finish_reason is None:
+            raise llm.LlmError(
+                N_("The model's stream ended before its answer did."), retryable=True
+            )
+        results = self.kind.parse("".join(self.raw), True) if reader is not None else []
+        new = results[len(self.found) :]
+        total = len(self.kept) + len(self.found) + len(new)
         if total == 0:
-            db.session.rollback()
             raise OutputError(N_("The model's answer contained no usable results."))
-        message = (
-            N_("Done.") if total >= self.target else N_("Done: the model wrote fewer than asked.")
-        )
+        if total < self.target and reader is not None and reader.finish_reason == "length":
+            raise llm.LlmError(N_("The model's answer was cut off (length limit)."), retryable=True)
+        begin_write()
+        self._store(new)
+        self.found += new
+        short = total < self.target
+        message = N_("Done: the model wrote fewer than asked.") if short else N_("Done.")
         transform = self._fenced(
             status="completed",
             progress=100,
             progress_message=message,
+            error=None,
             finished_at=utcnow(),
             lease_owner=None,
         )
-        self._account(stream, commit=False)
+        self._account(reader, commit=False)
         db.session.commit()
         announce(transform, user=True)
 
-    def _fail(self, message: str, stream: llm.ChatStream | None) -> None:
+    def _end(
+        self, message: str, retryable: bool, retry_after: float | None, reader: Reader
+    ) -> None:
+        reader.close()
         begin_write()
-        transform = self._fenced(
-            status="failed",
-            error=message,
-            progress_message=N_("Failed."),
-            finished_at=utcnow(),
-            lease_owner=None,
-        )
-        self._account(stream, error=message, commit=False)
+        transform = db.session.get(Transform, self.id, populate_existing=True)
+        assert transform is not None
+        retrying = lifecycle.end_attempt(transform, self.attempt, message, retryable, retry_after)
+        self._account(reader, message, commit=False)
         db.session.commit()
-        announce(transform, user=True)
+        transform = db.session.get(Transform, self.id, populate_existing=True)
+        assert transform is not None
+        announce(transform, user=not retrying)
+
+    def _hand_back(self, reader: Reader) -> None:
+        reader.close()
+        begin_write()
+        handed = lifecycle.hand_back(self.id, self.attempt)
+        self._account(reader, N_("Handed back: the worker was stopping."), commit=False)
+        db.session.commit()
+        transform = db.session.get(Transform, self.id, populate_existing=True)
+        if handed and transform is not None:
+            enqueue(transform)
+            announce(transform)
 
     def _account(
-        self, stream: llm.ChatStream | None, error: str | None = None, commit: bool = True
+        self, reader: Reader | None, error: str | None = None, commit: bool = True
     ) -> None:
         """What the attempt produced and cost: kept even when it ended badly."""
-        usage = stream.usage if stream is not None else {}
+        usage = reader.usage() if reader is not None else {}
         db.session.execute(
             update(LlmTransform)
             .where(LlmTransform.transform_id == self.id, LlmTransform.attempt == self.attempt)
             .values(
                 raw_response="".join(self.raw),
-                finish_reason=stream.finish_reason if stream is not None else None,
+                finish_reason=reader.finish_reason if reader is not None else None,
                 prompt_tokens=usage.get("prompt_tokens"),
                 completion_tokens=usage.get("completion_tokens"),
                 total_tokens=usage.get("total_tokens"),

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.artifacts.models import Artifact, TransformInput
 from app.extensions import begin_write, db
 from app.jobs.kinds import JobKind
+from app.jobs.lifecycle import max_retries
 from app.jobs.models import ACTIVE, Transform
 
 
@@ -85,7 +86,7 @@ def _insert(
         kind=kind.name,
         type="llm",
         status="pending",
-        max_retries=kind.max_retries,
+        max_retries=max_retries(kind.name, kind.max_retries),
         idempotency_key=key,
         params_digest=digest,
         created_by=user_id,
