@@ -22,6 +22,7 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import instance_path  # noqa: E402
 from app.embedded import EmbeddedRedis  # noqa: E402
+from app.live.hub import shutdown_all  # noqa: E402
 from app.llm import is_demo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
@@ -87,7 +88,8 @@ def main() -> None:
     server = WSGIServer((app.config["HOST"], app.config["PORT"]), app, log=None)
 
     def shutdown(*_args: object) -> None:
-        gevent.spawn(server.stop, timeout=3)
+        shutdown_all()  # open streams end with a retry hint; clients reconnect elsewhere
+        gevent.spawn_later(0.2, server.stop, timeout=3)
 
     gevent.signal_handler(signal.SIGTERM, shutdown)
     gevent.signal_handler(signal.SIGINT, shutdown)

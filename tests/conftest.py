@@ -81,6 +81,11 @@ def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str,
         "RATELIMIT_LOGIN": "1000 per minute",
         "RATELIMIT_JOBS": "1000 per minute",
         "LEASE_SECONDS": "30",
+        # Faults are tested with quick retries and a quick sweeper.
+        "SWEEP_SECONDS": "0.5",
+        "RETRY_BASE_SECONDS": "0.2",
+        "RETRY_MAX_SECONDS": "2",
+        "STALL_SECONDS": "2",
     }
     from flask_migrate import upgrade
 

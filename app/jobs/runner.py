@@ -169,6 +169,11 @@ class Attempt:
         message = N_("Waiting for the model…") if waiting else N_("Writing…")
         return {"progress": min(99, 100 * done // max(1, self.target)), "progress_message": message}
 
+    def _new(self, parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Results not stored yet, never more than the job still wants."""
+        wanted = self.target - len(self.kept) - len(self.found)
+        return parsed[len(self.found) :][: max(0, wanted)]
+
     def _store(self, results: list[dict[str, Any]]) -> None:
         for offset, data in enumerate(results):
             artifact = Artifact(
@@ -196,7 +201,7 @@ class Attempt:
         if stopping.is_set():
             raise Stopping
         seq = self.seq + 1
-        new = self.kind.parse("".join(self.raw) + text, False)[len(self.found) :]
+        new = self._new(self.kind.parse("".join(self.raw) + text, False))
         shown = bool(new) or self.waiting
 
         def write() -> Transform:
@@ -313,7 +318,7 @@ class Attempt:
                 N_("The model's stream ended before its answer did."), retryable=True
             )
         results = self.kind.parse("".join(self.raw), True) if reader is not None else []
-        new = results[len(self.found) :]
+        new = self._new(results)
         total = len(self.kept) + len(self.found) + len(new)
         if total == 0:
             raise OutputError(N_("The model's answer contained no usable results."))

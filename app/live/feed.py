@@ -46,9 +46,11 @@ class Feed:
     def __init__(self, job_id: int, cursor: Cursor | None) -> None:
         self.job_id = job_id
         self.cursor = cursor
+        self.shown: tuple[Any, ...] | None = None  # the state this client last received
 
-    def catch_up(self) -> Update:
-        """Everything after the client's cursor, straight from the DB, with the current state."""
+    def catch_up(self, always: bool = True) -> Update | None:
+        """Everything after the client's cursor, straight from the DB, with the current state
+        (None when nothing changed since this client's last update, unless `always`)."""
         try:
             state = _load(self.job_id)
             t = state.transform
@@ -63,6 +65,10 @@ class Feed:
                 if not chunks and self.cursor.seq < t.last_seq:  # compacted since
                     chunks, reset = current_chunks(t), True
             self.cursor = Cursor(t.attempt, t.last_seq)
+            shown = (t.status, t.progress, t.progress_message, len(state.results), self.cursor)
+            if not always and not chunks and shown == self.shown:
+                return None
+            self.shown = shown
             return Update(self.cursor, chunks, reset, state)
         finally:
             db.session.close()  # a waiting stream holds no connection
@@ -84,6 +90,7 @@ class Feed:
             self.cursor = Cursor(delta.attempt, chunks[-1].seq)
         state = None
         if delta.state:
+            self.shown = None
             try:
                 state = shared_state(delta)()
             finally:

@@ -40,6 +40,7 @@ class Delta:
 
 
 RESYNC = object()  # the listener reconnected: messages may have been lost
+SHUTDOWN = object()  # the process is stopping: streams end so clients reconnect elsewhere
 
 
 class Hub:
@@ -49,6 +50,8 @@ class Hub:
         self.redis_url = redis_url
         self.queues: dict[str, set[Queue]] = defaultdict(set)
         self._greenlet: gevent.Greenlet | None = None
+        # False while Redis is unreachable: streams then poll the database instead.
+        self.connected = False
 
     def subscribe(self, channels: list[str]) -> Queue:
         """A queue receiving the deltas of these channels (and RESYNC)."""
@@ -77,6 +80,7 @@ class Hub:
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{PREFIX}*")
+                self.connected = True
                 self._broadcast_all(RESYNC)
                 backoff = 0.2
                 while True:
@@ -86,6 +90,7 @@ class Hub:
             except redis.RedisError as error:
                 log.warning("live listener lost Redis (%s); reconnecting", error)
             finally:
+                self.connected = False
                 client.close()
             gevent.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
@@ -111,12 +116,22 @@ class Hub:
         for queue in list(queues):
             queue.put(delta)
 
+    def shutdown(self) -> None:
+        """End every local stream (with a reconnect hint)."""
+        self._broadcast_all(SHUTDOWN)
+
     def _broadcast_all(self, item: Any) -> None:
         for queue in {q for queues in self.queues.values() for q in queues}:
             queue.put(item)
 
 
 _hubs: dict[str, Hub] = {}
+
+
+def shutdown_all() -> None:
+    """Called when the web process is told to stop."""
+    for hub in _hubs.values():
+        hub.shutdown()
 
 
 def hub_for(redis_url: str) -> Hub:

@@ -8,9 +8,11 @@ from gevent.queue import Empty
 
 from app.jobs.events import job_channel, user_channel
 from app.live.feed import Feed, Update, sse
-from app.live.hub import RESYNC, Delta, hub_for
+from app.live.hub import RESYNC, SHUTDOWN, Delta, hub_for
 
 HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 1.0  # while Redis is unreachable, streams read the database this often
+RECONNECT = "retry: 1000\n\n"  # sent as a stream ends so the client comes back soon
 
 
 def event_stream(body: Iterator[str]) -> Response:
@@ -41,14 +43,19 @@ def follow(
                 return
         while True:
             try:
-                item: Any = queue.get(timeout=heartbeat)
+                item: Any = queue.get(timeout=heartbeat if hub.connected else POLL_SECONDS)
             except Empty:
-                yield ": keepalive\n\n"
-                continue
+                if hub.connected or feed is None:
+                    yield ": keepalive\n\n"
+                    continue
+                item = RESYNC  # no live deltas without Redis: poll the database
+            if item is SHUTDOWN:
+                yield RECONNECT
+                return
             if feed is None:
                 continue  # notifications arrive with the Jobs page
             if item is RESYNC:
-                update = feed.catch_up()
+                update = feed.catch_up(always=False)
             elif isinstance(item, Delta) and item.job == feed.job_id:
                 update = feed.apply(item)
             else:

@@ -1,0 +1,19 @@
+"""gunicorn settings read by the Procfile's web process (gunicorn loads this file itself)."""
+
+worker_class = "gevent"
+graceful_timeout = 20
+
+
+def post_worker_init(worker: object) -> None:
+    """When a worker is told to stop, end its open streams with a reconnect hint at once
+    (rather than after graceful_timeout), so browsers resume on another process."""
+    import gevent
+
+    def watch() -> None:
+        while worker.alive:  # type: ignore[attr-defined]
+            gevent.sleep(0.5)
+        from app.live.hub import shutdown_all
+
+        shutdown_all()
+
+    gevent.spawn(watch)
