@@ -137,7 +137,8 @@ class Attempt:
         self.params = params_of(transform_id)
         self.kept = results_of(transform_id)  # from earlier attempts: never asked for again
         self.target = self.kind.target(self.params)
-        self.found: list[dict[str, Any]] = []
+        self.found: list[dict[str, Any]] = []  # this attempt's results, stored
+        self.parsed = 0  # how many results of this attempt's text were looked at
         self.raw: list[str] = []
         self.seq = 0
         self.waiting = True  # the page says "waiting for the model"
@@ -170,9 +171,17 @@ class Attempt:
         return {"progress": min(99, 100 * done // max(1, self.target)), "progress_message": message}
 
     def _new(self, parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Results not stored yet, never more than the job still wants."""
-        wanted = self.target - len(self.kept) - len(self.found)
-        return parsed[len(self.found) :][: max(0, wanted)]
+        """Results not looked at yet, never more than the job still wants. A model asked for
+        "the rest" after an earlier attempt kept some (a hand-back, a retry) may write one of
+        those again: it is skipped, or the job would show that idea twice."""
+        have = [{k: v for k, v in r.items() if k != "id"} for r in self.kept] + self.found
+        new: list[dict[str, Any]] = []
+        for result in parsed[self.parsed :]:
+            if len(have) + len(new) >= self.target:
+                break
+            if result not in have and result not in new:
+                new.append(result)
+        return new
 
     def _store(self, results: list[dict[str, Any]]) -> None:
         for offset, data in enumerate(results):
@@ -201,7 +210,8 @@ class Attempt:
         if stopping.is_set():
             raise Stopping
         seq = self.seq + 1
-        new = self._new(self.kind.parse("".join(self.raw) + text, False))
+        parsed = self.kind.parse("".join(self.raw) + text, False)
+        new = self._new(parsed)
         shown = bool(new) or self.waiting
 
         def write() -> Transform:
@@ -221,6 +231,7 @@ class Attempt:
         self.raw.append(text)
         self.seq, self.waiting = seq, False
         self.found += new
+        self.parsed = len(parsed)
         announce(transform, text=text, state=shown)
 
     def tick(self, silent_for: float) -> None:
@@ -317,13 +328,17 @@ class Attempt:
             raise llm.LlmError(
                 N_("The model's stream ended before its answer did."), retryable=True
             )
-        results = self.kind.parse("".join(self.raw), True) if reader is not None else []
+        cut = reader is not None and reader.finish_reason == "length"
+        # A cut answer is not valid JSON: keep what is complete, then ask for the rest.
+        results = self.kind.parse("".join(self.raw), not cut) if reader is not None else []
         new = self._new(results)
         total = len(self.kept) + len(self.found) + len(new)
+        if cut and total < self.target:
+            if new:
+                self._keep(new)
+            raise llm.LlmError(N_("The model's answer was cut off (length limit)."), retryable=True)
         if total == 0:
             raise OutputError(N_("The model's answer contained no usable results."))
-        if total < self.target and reader is not None and reader.finish_reason == "length":
-            raise llm.LlmError(N_("The model's answer was cut off (length limit)."), retryable=True)
         begin_write()
         self._store(new)
         self.found += new
@@ -340,6 +355,19 @@ class Attempt:
         self._account(reader, commit=False)
         db.session.commit()
         announce(transform, user=True)
+
+    def _keep(self, new: list[dict[str, Any]]) -> None:
+        """Store results found only by the last parse, before the attempt ends unfinished."""
+
+        def write() -> Transform:
+            begin_write()
+            self._store(new)
+            transform = self._fenced(**self._progress(len(self.found) + len(new), False))
+            db.session.commit()
+            return transform
+
+        announce(durably(self.id, write))
+        self.found += new
 
     def _end(
         self, message: str, retryable: bool, retry_after: float | None, reader: Reader

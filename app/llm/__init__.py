@@ -116,6 +116,9 @@ def _openai_stream(
                         stream.finish_reason = choice.finish_reason
                     if choice.delta and choice.delta.content:
                         yield choice.delta.content
+        except (openai.APIConnectionError, httpx2.TransportError) as error:
+            broke = "The connection to the model broke off mid-answer."
+            raise LlmError(broke, retryable=True) from error
         except Exception as error:  # noqa: BLE001
             raise classify(error) from error
 
