@@ -81,8 +81,9 @@ def test_hostile_model_output_and_params_are_inert(api, web, make_user, provider
     assert_inert_html(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;P&lt;/b&gt;" in page
 
-    # The page stream: only unnamed messages, only our partials, text escaped.
-    assert page_messages and all(m.event == "message" for m in page_messages)
+    # The page stream: only unnamed messages, only our partials, text escaped; it got to the end.
+    assert any("status-completed" in m.data for m in page_messages)
+    assert all(m.event == "message" for m in page_messages)
     for message in page_messages:
         assert_inert_html(message.data)
 

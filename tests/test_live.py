@@ -208,3 +208,30 @@ def test_pages_load_with_20_streams_open_and_a_pool_of_2(settings, make_user, pr
         http.close()
         browser.http.close()
         server.stop()
+
+
+def test_page_stream_sends_the_blocks_as_partials(api, web, make_user, provider):
+    account = make_user()
+    http = api(account)
+    content = ideas_json(IDEAS)
+    first_done = content.index("}") + 1
+    provider.script("partials", content, token_chars=1, pause_at=first_done)
+    job_id = start(http, "partials")
+    wait_for(lambda: len(job(http, job_id)["results"]) == 1)
+    browser = web().login(account)
+    messages = []
+    with browser.http.stream("GET", "/live/events", params={"job": job_id, "after": "0.0"}) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for event in events(r):
+            messages.append(event)
+            if len(messages) == 1:
+                provider.release("partials")
+            if "status-completed" in event.data:
+                break
+    catch_up = messages[0].data
+    assert '<hx-partial hx-target="#job_status" hx-swap="outerHTML">' in catch_up
+    assert '<hx-partial hx-target="#job_results" hx-swap="outerHTML">' in catch_up
+    assert '<hx-partial hx-target="#job_raw" hx-swap="innerHTML">' in catch_up
+    assert "雨夜重逢" in catch_up and 'class="idea"' in catch_up
+    assert all(m.event == "message" and m.id for m in messages)
+    assert messages[-1].data.count('class="idea"') == 3

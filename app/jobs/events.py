@@ -2,24 +2,33 @@
 
 import json
 import logging
+from functools import cache
 from typing import Any
 
 import redis
+from flask import current_app
 
 from app.extensions import get_redis
 
 log = logging.getLogger(__name__)
-PREFIX = "sw:"
+
+
+@cache
+def channel_prefix(redis_url: str) -> str:
+    """Pub/sub ignores database numbers, so channels carry it: two deployments (or test runs)
+    sharing a Redis server on different databases never hear each other."""
+    db_number = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0)
+    return f"sw:{db_number}:"
 
 
 def job_channel(transform_id: int) -> str:
     """The channel of one job's changes."""
-    return f"{PREFIX}job:{transform_id}"
+    return f"{channel_prefix(current_app.config['REDIS_URL'])}job:{transform_id}"
 
 
 def user_channel(user_id: int) -> str:
     """The channel of one user's notifications."""
-    return f"{PREFIX}user:{user_id}"
+    return f"{channel_prefix(current_app.config['REDIS_URL'])}user:{user_id}"
 
 
 def publish(channel: str, payload: dict[str, Any]) -> None:

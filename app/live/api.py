@@ -57,9 +57,11 @@ def _finished(update: Update) -> bool:
 
 @api.get("/streaming/transform/<int:transform_id>")
 def transform_stream(transform_id: int) -> Any:
-    """While the job runs, its SSE stream; once finished, its final JSON."""
+    """While the job runs, its SSE stream; once finished, its final JSON (a client resuming
+    with a cursor still gets what it missed, then done)."""
     transform = job_for(api_user().id, transform_id)
-    if not transform.active:
+    resuming = cursor.from_request() is not None
+    if not transform.active and not resuming:
         state = load_state(transform, with_chunks=False)
         return {"status": transform.status, "error": transform.error, "results": state.results}
     feed, user_id = Feed(transform.id, cursor.from_request()), api_user().id

@@ -12,7 +12,7 @@ import gevent
 import redis
 from gevent.queue import Queue
 
-from app.jobs.events import PREFIX
+from app.jobs.events import channel_prefix
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Hub:
             client = redis.Redis.from_url(self.redis_url, health_check_interval=10)
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(f"{PREFIX}*")
+                pubsub.psubscribe(f"{channel_prefix(self.redis_url)}*")
                 self.connected = True
                 self._broadcast_all(RESYNC)
                 backoff = 0.2
