@@ -208,6 +208,9 @@ def test_live_page_through_reload_and_second_tab(browser, server, provider, make
             until(lambda tab=tab: raw_of(tab), lambda raw: raw == held)
             until(lambda tab=tab: ideas_of(tab), lambda ideas: ideas == TITLES[:1])
             assert status_of(tab) == "running"
+            # Only the actions that fit the streamed status show (CSS on #job_status).
+            assert tab.locator(".action-cancel button").is_visible()
+            assert not tab.locator(".action-retry button").is_visible()
 
         provider.release("live")
         # Tab 2 is never reloaded: idea 2 reaches it over the stream while the job runs.
@@ -220,6 +223,7 @@ def test_live_page_through_reload_and_second_tab(browser, server, provider, make
         assert final == content  # every character the model sent, as sent
         for tab in (tab1, tab2):
             assert_final(tab, final)
+            assert not tab.locator(".action-cancel button").is_visible()
         assert errors == []
     finally:
         context.close()

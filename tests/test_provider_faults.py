@@ -245,3 +245,25 @@ def test_hostile_cursors_get_a_snapshot_of_this_job_only(http, provider, cursor)
         )
     provider.release("mine")
     assert final(http, mine_id)["status"] == "completed"
+
+
+def test_cancel_and_retry_forms_work_without_javascript(api, web, make_user, provider):
+    account = make_user("formuser")
+    http = api(account)
+    provider.script("hold", ideas_json(IDEAS), pause_at=3)
+    job_id = start(http, "hold")
+    wait_for(lambda: state(http, job_id)["status"] == "running")
+    browser = web().login(account)
+    page = browser.http.get(f"/jobs/{job_id}").text
+    assert 'class="action-cancel"' in page and 'class="action-retry"' in page
+    cancelled = browser.post_form(f"/jobs/{job_id}/cancel", {}, form_path=f"/jobs/{job_id}")
+    assert cancelled.status_code == 303 and cancelled.headers["Location"] == f"/jobs/{job_id}"
+    assert "status-cancelled" in browser.http.get(f"/jobs/{job_id}").text
+    again = browser.post_form(f"/jobs/{job_id}/cancel", {}, form_path=f"/jobs/{job_id}")
+    assert "already ended" in browser.http.get(again.headers["Location"]).text
+    provider.script("hold", ideas_json(IDEAS))
+    retried = browser.post_form(f"/jobs/{job_id}/retry", {}, form_path=f"/jobs/{job_id}")
+    assert retried.status_code == 303
+    assert final(http, job_id)["status"] == "completed"
+    page = browser.http.get(f"/jobs/{job_id}").text
+    assert "status-completed" in page and "Attempt 2 of 3." in page
