@@ -3,12 +3,14 @@
 from flask import Flask, Response, g, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale
 from app.jobs.kinds import KINDS
+from app.jobs.listing import active_count
 from app.llm import is_demo
 
 # htmx 4 runs without eval; everything is same-origin.
@@ -20,8 +22,9 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from app import auth, brainstorm, cli, jobs, live, projects
+    from app import auth, brainstorm, cli, jobs, live, notifications, projects
     from app.api import api
+    from app.notifications.views import unseen
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a job page may stay open for days
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
@@ -41,7 +44,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    for module in (auth, projects, brainstorm, jobs, live):
+    for module in (auth, projects, brainstorm, jobs, live, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(api)
     cli.init_app(app)
@@ -51,6 +54,9 @@ def init_app(app: Flask) -> None:
         current_locale=lambda: str(get_locale()),
         demo_model=lambda: is_demo(app.config),
         kind_label=lambda name: KINDS[name].label() if name in KINDS else name,
+        results_label=lambda name: KINDS[name].results_label() if name in KINDS else name,
+        active_jobs_count=lambda: active_count(current_user.id),
+        unseen_notices=lambda: unseen(current_user.id),
         live_url=None,
     )
     app.jinja_env.filters["rawtext"] = rawtext

@@ -18,6 +18,7 @@ PARAMS = {
 QUERY_OBJECTS = {"live.events": "job"}
 # Routes with no object: they list or create the caller's own things.
 NO_OBJECT = {"static", "auth.login", "auth.signup", "auth.logout", "auth.home", "projects.index"}
+NO_OBJECT |= {"jobs.index"}
 NO_OBJECT |= {"api.create_project_api", "api.start_brainstorm"}
 
 

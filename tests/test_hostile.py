@@ -17,7 +17,9 @@ HOSTILE = [
     "\rdata: evil\n\nevent: done\n",
     "<img src=x onerror=alert(2)>",
 ]
-OUR_PARTIAL = re.compile(r'<hx-partial hx-target="#job_\w+" hx-swap="\w+">')
+OUR_PARTIAL = re.compile(
+    r'<hx-partial hx-target="#(job_\w+|nav_jobs|notices|notice_\d+)" hx-swap="\w+">'
+)
 
 
 def hostile_answer() -> str:

@@ -233,5 +233,6 @@ def test_page_stream_sends_the_blocks_as_partials(api, web, make_user, provider)
     assert '<hx-partial hx-target="#job_results" hx-swap="outerHTML">' in catch_up
     assert '<hx-partial hx-target="#job_raw" hx-swap="innerHTML">' in catch_up
     assert "雨夜重逢" in catch_up and 'class="idea"' in catch_up
-    assert all(m.event == "message" and m.id for m in messages)
+    assert all(m.event == "message" for m in messages)
+    assert all(m.id for m in messages if "#job_raw" in m.data)  # the job's cursor
     assert messages[-1].data.count('class="idea"') == 3

@@ -1,7 +1,5 @@
 """Sign-up, sign-in and sign-out pages."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,6 +9,7 @@ from werkzeug.wrappers import Response
 from app.auth.forms import LoginForm, SignupForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
+from app.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -28,13 +27,6 @@ def load_user(identity: str) -> User | None:
 def find_user(username: str) -> User | None:
     """A user by name, ignoring case."""
     return db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in."""
-    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("projects.index")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -63,7 +55,7 @@ def login() -> str | Response | tuple[str, int]:
         user = find_user(form.username.data)
         if user and user.check_password(form.password.data):
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")), 303)
+            return redirect(safe_next(request.args.get("next"), url_for("projects.index")), 303)
         form.password.errors.append(_("Wrong username or password."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 

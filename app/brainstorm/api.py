@@ -9,8 +9,8 @@ from app.api import api, api_user, fail, json_body
 from app.brainstorm.kind import BRAINSTORM
 from app.extensions import db, limiter
 from app.jobs.access import job_for
+from app.jobs.control import launch
 from app.jobs.kinds import ParamsError
-from app.jobs.queue import enqueue
 from app.jobs.starting import KeyReused, start_job
 from app.jobs.state import load_state
 from app.projects.access import project_for
@@ -53,7 +53,7 @@ def start_brainstorm() -> tuple[dict[str, Any], int]:
             **_started(started.transform),
         )
     if started.outcome == "created":
-        enqueue(started.transform)
+        launch(started.transform)
     return _started(started.transform), 202
 
 

@@ -153,6 +153,7 @@ BRAINSTORM = register(
         build_messages=build_messages,
         parse=parse,
         target=lambda params: params["numIdeas"],
+        results_label=lambda: _("Ideas"),
         params_template="brainstorm/_params.html",
         results_template="brainstorm/_ideas.html",
     )

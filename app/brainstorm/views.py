@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 from app.brainstorm.catalog import genre_paths, genre_tree, platforms
 from app.brainstorm.kind import BRAINSTORM
 from app.extensions import db, limiter
+from app.jobs.control import launch
 from app.jobs.kinds import ParamsError
-from app.jobs.queue import enqueue
 from app.jobs.starting import KeyReused, start_job
 from app.projects.access import project_for
 
@@ -76,7 +76,7 @@ def create(project_id: int) -> Response | tuple[str, int]:
         return _render(project, {"form": _("This form was already sent with other values.")}, 422)
     db.session.commit()
     if started.outcome == "created":
-        enqueue(started.transform)
+        launch(started.transform)
     elif started.outcome == "conflict":
         flash(_("A brainstorm is already running for this project: here it is."))
     return redirect(url_for("jobs.show", job_id=started.transform.id), 303)

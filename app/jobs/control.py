@@ -1,13 +1,29 @@
 """What a writer can do to a job: cancel it, or retry it. Each commits, then tells the queue
 and the open pages."""
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.jobs import lifecycle
-from app.jobs.events import announce
+from app.jobs.events import announce, publish, user_channel
 from app.jobs.models import Transform
 from app.jobs.queue import dequeue, enqueue
+
+
+def mark_seen(transform: Transform) -> None:
+    """The writer has seen how the job ended: its notice goes away in every tab."""
+    begin_write()
+    changed = db.session.execute(
+        update(Transform)
+        .where(Transform.id == transform.id, Transform.seen_at.is_(None))
+        .values(seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if changed:
+        publish(user_channel(transform.created_by), {"job": transform.id, "event": "seen"})
 
 
 def cancel_job(transform: Transform) -> bool:
@@ -38,6 +54,11 @@ def retry_job(transform: Transform) -> str:
         return "not_finished"
     db.session.commit()
     db.session.refresh(transform)
+    launch(transform)
+    return "retried"
+
+
+def launch(transform: Transform) -> None:
+    """After the commit: queue the job's next attempt and tell the owner's open pages."""
     enqueue(transform)
     announce(transform)
-    return "retried"

@@ -50,5 +50,6 @@ def announce(transform: Any, *, text: str = "", state: bool = True, user: bool =
         "status": transform.status,
     }
     publish(job_channel(transform.id), payload)
-    if user:
-        publish(user_channel(transform.created_by), payload)
+    if state or user:
+        # The owner's pages follow every change of state: nav count, Jobs rows, notices.
+        publish(user_channel(transform.created_by), {**payload, "text": ""})

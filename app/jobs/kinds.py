@@ -31,6 +31,8 @@ class JobKind:
     parse: Callable[[str, bool], list[dict[str, Any]]]
     # How many results the job wants in all.
     target: Callable[[dict[str, Any]], int]
+    # What a finished job gives, as in "Ideas for 'Project' are ready".
+    results_label: Callable[[], str]
     params_template: str
     results_template: str
     max_retries: int = 2

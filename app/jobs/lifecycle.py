@@ -96,6 +96,7 @@ def cancel(transform_id: int) -> bool:
             status="cancelled",
             progress_message=N_("Cancelled."),
             finished_at=utcnow(),
+            seen_at=utcnow(),  # the writer stopped it: not news
             next_attempt_at=None,
             lease_owner=None,
             lease_expires_at=None,
@@ -113,6 +114,7 @@ def retry(transform_id: int) -> bool:
             error=None,
             progress_message=N_("Waiting for a worker…"),
             finished_at=None,
+            seen_at=None,
             next_attempt_at=None,
         )
     )

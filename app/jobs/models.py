@@ -14,6 +14,7 @@ FINAL = ("completed", "failed", "cancelled")
 STATUSES = ACTIVE + FINAL
 RESULT_ROLE = "result"  # the edge from a job to each result artifact
 _ACTIVE_SQL = text("status IN ('pending', 'running', 'retrying', 'needs_input')")
+_UNSEEN_SQL = text("seen_at IS NULL AND finished_at IS NOT NULL")
 
 
 class Transform(db.Model):
@@ -30,7 +31,15 @@ class Transform(db.Model):
             postgresql_where=_ACTIVE_SQL,
         ),
         Index("ix_transforms_user_created", "created_by", "created_at", "id"),
+        Index("ix_transforms_user_status_created", "created_by", "status", "created_at", "id"),
         Index("ix_transforms_status_next", "status", "next_attempt_at"),
+        # Finished jobs their owner has not looked at: read on every page load.
+        Index(
+            "ix_transforms_unseen",
+            "created_by",
+            sqlite_where=_UNSEEN_SQL,
+            postgresql_where=_UNSEEN_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +66,9 @@ class Transform(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # When its owner saw the outcome (opened the job, dismissed the notice); NULL while a
+    # finished job is news: the "finished while you were away" notices are these rows.
+    seen_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property

@@ -163,6 +163,9 @@ class Attempt:
             raise FencedOut
         transform = db.session.get(Transform, self.id, populate_existing=True)
         assert transform is not None
+        # A snapshot: the commit that follows would expire it, and announcing it would then
+        # read the row again, outside `durably` (a connection lost there ended the attempt).
+        db.session.expunge(transform)
         return transform
 
     def _progress(self, found: int, waiting: bool) -> dict[str, Any]:

@@ -1,38 +1,72 @@
-"""A job's permanent page."""
+"""The Jobs page and a job's permanent page, with cancel and retry."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.extensions import db
 from app.jobs.access import job_for
-from app.jobs.control import cancel_job, retry_job
+from app.jobs.control import cancel_job, mark_seen, retry_job
+from app.jobs.kinds import KINDS
+from app.jobs.listing import GROUPS, Filters, list_jobs
+from app.jobs.models import Transform
 from app.jobs.state import load_state
+from app.projects.models import Project, visible_projects
+from app.redirects import safe_next
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Every job of the writer: running, waiting, finished; filtered, newest first."""
+    filters = Filters.parse(request.args)
+    page = list_jobs(current_user.id, filters, request.args.get("before"))
+    projects = db.session.scalars(visible_projects(current_user.id)).all()
+    return render_template(
+        "jobs/index.html", page=page, filters=filters, groups=GROUPS, kinds=KINDS, projects=projects
+    )
 
 
 @bp.get("/<int:job_id>")
 @login_required
 def show(job_id: int) -> str:
     """Params, progress, the streamed text and the results, as the database holds them."""
-    state = load_state(job_for(current_user.id, job_id))
+    transform = job_for(current_user.id, job_id)
+    if transform.finished_at is not None and transform.seen_at is None:
+        mark_seen(transform)
+    state = load_state(transform)
     return render_template("jobs/show.html", state=state, project=state.project)
+
+
+def _after_action(transform: Transform) -> Response | str:
+    """The row again for htmx (the Jobs page swaps it); else back where the form was."""
+    if request.headers.get("HX-Request"):
+        g.varies_on_htmx = True
+        name = db.session.scalar(select(Project.name).where(Project.id == transform.project_id))
+        db.session.refresh(transform)
+        return render_block("jobs/index.html", "job_row", job=transform, project_name=name)
+    fallback = url_for("jobs.show", job_id=transform.id)
+    return redirect(safe_next(request.form.get("next"), fallback), 303)
 
 
 @bp.post("/<int:job_id>/cancel")
 @login_required
-def cancel(job_id: int) -> Response:
+def cancel(job_id: int) -> Response | str:
     """Stop the job; what it wrote so far is kept."""
     transform = job_for(current_user.id, job_id, write=True)
     if not cancel_job(transform):
         flash(_("This job had already ended."))
-    return redirect(url_for("jobs.show", job_id=job_id), 303)
+    return _after_action(transform)
 
 
 @bp.post("/<int:job_id>/retry")
 @login_required
-def retry(job_id: int) -> Response:
+def retry(job_id: int) -> Response | str:
     """Run a failed or cancelled job again, at the same address."""
     transform = job_for(current_user.id, job_id, write=True)
     outcome = retry_job(transform)
@@ -40,4 +74,4 @@ def retry(job_id: int) -> Response:
         flash(_("Another job of this kind is running in the project; retry when it ends."))
     elif outcome == "not_finished":
         flash(_("Only a failed or cancelled job can be retried."))
-    return redirect(url_for("jobs.show", job_id=job_id), 303)
+    return _after_action(transform)

@@ -28,6 +28,7 @@ class Delta:
     text: str
     state: bool
     status: str
+    event: str = "job"  # "job": the job changed; "seen": its owner has seen how it ended
     _rendered: dict[Any, str] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -104,11 +105,12 @@ class Hub:
             delta = Delta(
                 channel=channel,
                 job=int(payload["job"]),
-                attempt=int(payload["attempt"]),
-                seq=int(payload["seq"]),
+                attempt=int(payload.get("attempt", 0)),
+                seq=int(payload.get("seq", 0)),
                 text=str(payload.get("text", "")),
                 state=bool(payload.get("state")),
                 status=str(payload.get("status", "")),
+                event=str(payload.get("event", "job")),
             )
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed message on %s", channel)

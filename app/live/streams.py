@@ -25,19 +25,24 @@ def event_stream(body: Iterator[str]) -> Response:
 
 def follow(
     feed: Feed | None,
-    user_id: int,
+    user_id: int | None,
     render: Callable[[Update], str],
     done: Callable[[Update], bool] = lambda _update: False,
+    on_user: Callable[[Delta], str | None] | None = None,
 ) -> Iterator[str]:
-    """Catch up from the DB, then relay deltas; heartbeats keep proxies from closing it."""
+    """Catch up from the DB, then relay deltas; heartbeats keep proxies from closing it.
+    A feed follows one job; `on_user` turns the user's own channel into page updates."""
     yield ": connected\n\n"  # headers and first bytes flush at once
-    channels = [user_channel(user_id)] + ([job_channel(feed.job_id)] if feed else [])
+    channels = [job_channel(feed.job_id)] if feed else []
+    if on_user is not None and user_id is not None:
+        channels.append(user_channel(user_id))
     hub = hub_for(current_app.config["REDIS_URL"])
     queue = hub.subscribe(channels)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
     try:
         if feed is not None:
             update = feed.catch_up()
+            assert update is not None
             yield render(update)
             if done(update):
                 return
@@ -52,11 +57,13 @@ def follow(
             if item is SHUTDOWN:
                 yield RECONNECT
                 return
-            if feed is None:
-                continue  # notifications arrive with the Jobs page
             if item is RESYNC:
-                update = feed.catch_up(always=False)
-            elif isinstance(item, Delta) and item.job == feed.job_id:
+                update = feed.catch_up(always=False) if feed else None
+            elif isinstance(item, Delta) and on_user and item.channel == channels[-1]:
+                if message := on_user(item):
+                    yield message
+                continue
+            elif isinstance(item, Delta) and feed and item.job == feed.job_id:
                 update = feed.apply(item)
             else:
                 continue

@@ -1,19 +1,27 @@
 """The page stream: HTML fragments made only of <hx-partial> elements."""
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.jobs.access import job_for
+from app.jobs.control import mark_seen
+from app.jobs.listing import active_count
+from app.jobs.models import Transform
 from app.live import cursor
-from app.live.feed import Feed, Update
-from app.live.streams import event_stream, follow, sse
+from app.live.feed import Feed, Update, sse
+from app.live.hub import Delta
+from app.live.streams import event_stream, follow
+from app.projects.models import Project
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 PAGE = "jobs/show.html"
+NEWS = ("completed", "failed")  # outcomes that raise a notice
 
 
 def render_update(update: Update) -> str:
@@ -35,15 +43,79 @@ def _partials(update: Update) -> str:
     return sse("".join(parts), event_id=str(update.cursor))
 
 
+def partial(target: str, swap: str, html: str) -> str:
+    """One <hx-partial> element (html is already escaped by its template)."""
+    return f'<hx-partial hx-target="{escape(target)}" hx-swap="{swap}">{html}</hx-partial>'
+
+
+class UserView:
+    """What the user's own channel changes on one page: the nav count, notices, Jobs rows."""
+
+    def __init__(self, user_id: int, watching: int | None, rows: bool) -> None:
+        self.user_id, self.watching, self.rows = user_id, watching, rows
+
+    def __call__(self, delta: Delta) -> str | None:
+        try:
+            if delta.event == "seen":
+                return sse(partial(f"#notice_{delta.job}", "delete", ""))
+            if delta.job == self.watching and delta.status in NEWS:
+                self._seen_here(delta.job)
+            locale = str(get_locale())
+            parts = [delta.rendered(("nav", locale), self._nav)]
+            if self.rows:
+                parts.append(delta.rendered(("row", locale), lambda: self._row(delta.job)))
+            if delta.status in NEWS and delta.job != self.watching:
+                parts.append(delta.rendered(("toast", locale), lambda: self._toast(delta.job)))
+            return sse("".join(parts))
+        finally:
+            db.session.close()
+
+    def _nav(self) -> str:
+        html = render_template("_nav_jobs.html", active_jobs=active_count(self.user_id))
+        return partial("#nav_jobs", "outerHTML", html)
+
+    def _job(self, job_id: int) -> tuple[Transform, str] | None:
+        row = db.session.execute(
+            select(Transform, Project.name)
+            .join(Project, Project.id == Transform.project_id)
+            .where(Transform.id == job_id, Transform.created_by == self.user_id)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def _row(self, job_id: int) -> str:
+        found = self._job(job_id)
+        if found is None:
+            return ""
+        job, name = found
+        html = render_block("jobs/index.html", "job_row", job=job, project_name=name, csrf=None)
+        return partial(f"#job_row_{job_id}", "outerHTML", html)
+
+    def _toast(self, job_id: int) -> str:
+        found = self._job(job_id)
+        if found is None or found[0].seen_at is not None:
+            return ""
+        job, name = found
+        html = render_template(
+            "notifications/_notice.html", job=job, project_name=name, away=False, csrf=None
+        )
+        return partial("#notices", "beforeend", html)
+
+    def _seen_here(self, job_id: int) -> None:
+        transform = db.session.get(Transform, job_id)
+        if transform is not None:
+            mark_seen(transform)
+
+
 @bp.get("/events")
 def events() -> Response:
-    """The signed-in user's page stream, following one job when ?job= is given."""
+    """The signed-in user's page stream: notices and the nav count on every page, one
+    job's deltas with ?job=, the Jobs page's rows with ?rows=1."""
     if not current_user.is_authenticated:
         abort(401)
-    job_id = request.args.get("job", type=int)
     feed = None
     if "job" in request.args:
+        job_id = request.args.get("job", type=int)
         feed = Feed(job_for(current_user.id, job_id).id, cursor.from_request())
-    user_id = current_user.id
+    view = UserView(current_user.id, feed.job_id if feed else None, request.args.get("rows") == "1")
     db.session.close()
-    return event_stream(follow(feed, user_id, render_update))
+    return event_stream(follow(feed, view.user_id, render_update, on_user=view))

@@ -1,0 +1,44 @@
+"""Notices of finished jobs: dismissing one (opening the job also counts as seeing it)."""
+
+from flask import Blueprint, g, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.jobs.access import job_for
+from app.jobs.control import mark_seen
+from app.jobs.models import FINAL, Transform
+from app.projects.models import Project
+from app.redirects import safe_next
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+SHOWN = 5
+
+
+def unseen(user_id: int) -> list[tuple[Transform, str]]:
+    """The user's finished jobs they have not looked at, newest first."""
+    rows = db.session.execute(
+        select(Transform, Project.name)
+        .join(Project, Project.id == Transform.project_id)
+        .where(
+            Transform.created_by == user_id,
+            Transform.seen_at.is_(None),
+            Transform.finished_at.is_not(None),
+            Transform.status.in_(FINAL),
+        )
+        .order_by(Transform.finished_at.desc())
+        .limit(SHOWN)
+    )
+    return [(t, name) for t, name in rows]
+
+
+@bp.post("/<int:job_id>/dismiss")
+@login_required
+def dismiss(job_id: int) -> Response | tuple[str, int]:
+    """Mark the job's outcome seen, in every tab."""
+    mark_seen(job_for(current_user.id, job_id))
+    if request.headers.get("HX-Request"):
+        g.varies_on_htmx = True
+        return "", 200  # the notice is removed by the swap
+    return redirect(safe_next(request.form.get("next"), url_for("projects.index")), 303)
