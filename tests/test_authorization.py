@@ -18,7 +18,7 @@ PARAMS = {
 QUERY_OBJECTS = {"live.events": "job"}
 # Routes with no object: they list or create the caller's own things.
 NO_OBJECT = {"static", "auth.login", "auth.signup", "auth.logout", "auth.home", "projects.index"}
-NO_OBJECT |= {"jobs.index"}
+NO_OBJECT |= {"jobs.index", "api.list_jobs_api", "api.running_jobs", "api.recent_completions"}
 NO_OBJECT |= {"api.create_project_api", "api.start_brainstorm"}
 
 

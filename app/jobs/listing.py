@@ -1,15 +1,15 @@
 """A user's jobs, filtered and paged by keyset (newest first): the Jobs page and its API."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from app.clock import iso
+from app.clock import iso, utcnow
 from app.extensions import db
 from app.jobs.kinds import KINDS
-from app.jobs.models import ACTIVE, Transform
+from app.jobs.models import ACTIVE, FINAL, Transform
 from app.projects.models import Project
 
 # The Jobs page's status filters: what a writer thinks in, mapped to stored statuses.
@@ -95,6 +95,32 @@ def list_jobs(
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, cursor_of(rows[-1][0]) if more and rows else None)
+
+
+def parse_since(raw: str | None) -> datetime:
+    """An ISO 8601 time as naive UTC (the default: a day ago); ValueError if unreadable."""
+    if not raw:
+        return utcnow() - timedelta(days=1)
+    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def finished_since(user_id: int, since: datetime) -> list[tuple[Transform, str]]:
+    """The user's jobs that ended after a moment, newest first."""
+    rows = db.session.execute(
+        select(Transform, Project.name)
+        .join(Project, Project.id == Transform.project_id)
+        .where(
+            Transform.created_by == user_id,
+            Transform.status.in_(FINAL),
+            Transform.finished_at > since,
+        )
+        .order_by(Transform.finished_at.desc())
+        .limit(MAX_PAGE)
+    )
+    return [(t, name) for t, name in rows]
 
 
 def active_count(user_id: int) -> int:

@@ -103,7 +103,7 @@ def params_of(transform_id: int) -> dict[str, Any]:
         select(Artifact.data)
         .join(TransformInput, TransformInput.artifact_id == Artifact.id)
         .where(TransformInput.transform_id == transform_id, TransformInput.role == "params")
-    ).scalar_one()
+    ).scalar_one_or_none() or {}
 
 
 def load_state(transform: Transform, with_chunks: bool = True) -> JobState:

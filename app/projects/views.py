@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.jobs.models import Transform
+from app.jobs.state import results_of
 from app.projects.access import project_for
 from app.projects.domain import create_project
 from app.projects.forms import ProjectForm
@@ -40,4 +41,8 @@ def show(project_id: int) -> str:
         .order_by(Transform.created_at.desc(), Transform.id.desc())
         .limit(50)
     ).all()
-    return render_template("projects/show.html", project=project, jobs=jobs)
+    latest = next((job for job in jobs if job.kind == "brainstorm"), None)
+    ideas = results_of(latest.id) if latest and latest.status == "completed" else []
+    return render_template(
+        "projects/show.html", project=project, jobs=jobs, latest=latest, ideas=ideas
+    )
