@@ -1,0 +1,96 @@
+"""Notices travel on the page stream of any page: nav count, toasts, and 'seen' in every tab."""
+
+import threading
+
+import httpx2
+from sqlalchemy import select
+from support import events, ideas_json, wait_for
+
+from app.extensions import db
+from app.jobs.models import Transform
+
+PARAMS = {"platform": "douyin", "genrePaths": [["女频", "爱情", "甜宠"]], "genreProportions": [100]}
+
+
+def collect(browser, messages: list, stop: threading.Event, params: dict | None = None) -> None:
+    """Read a page stream until told to stop (or until the test closes the session)."""
+    try:
+        with browser.http.stream("GET", "/live/events", params=params or {}) as response:
+            messages.append("")  # connected (the first bytes are sent once subscribed)
+            for event in events(response):
+                messages.append(event.data)
+                if stop.is_set():
+                    return
+    except httpx2.HTTPError:
+        assert stop.is_set()
+
+
+def test_a_job_finishing_elsewhere_raises_a_toast_in_every_tab(api, web, make_user, provider, app):
+    account = make_user()
+    http = api(account)
+    tabs = [web().login(account), web().login(account)]
+    seen: list[list[str]] = [[], []]
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=collect, args=(tab, box, stop), daemon=True)
+        for tab, box in zip(tabs, seen, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: all(seen))
+    provider.script("toast", ideas_json([("One", "x")]), delay_ms=20, token_chars=4)
+    project = http.post("/api/projects", json={"name": "Far away"}).json()["projectId"]
+    params = {**PARAMS, "requirements": "[[script:toast]]", "numIdeas": 1}
+    job_id = http.post(
+        "/api/brainstorm/start", json={"projectId": project, "params": params}
+    ).json()["transformId"]
+
+    for box in seen:  # the count went up while it ran, the toast came when it ended
+        wait_for(lambda box=box: any(f'id="notice_{job_id}"' in m for m in box), timeout=30)
+        assert any(">Jobs (1)<" in m for m in box)
+        toast = next(m for m in box if f'id="notice_{job_id}"' in m)
+        assert '<hx-partial hx-target="#notices" hx-swap="beforeend">' in toast
+        assert "Ideas for “Far away” are ready." in toast and "while you were away" not in toast
+        assert 'name="csrf_token"' not in toast  # shared by every tab; htmx sends the header
+        assert ">Jobs<" in toast  # and the count went back down
+
+    # Dismissing it in one tab removes it from the other, and it stays seen.
+    token = tabs[0].csrf("/projects/")
+    response = tabs[0].http.post(
+        f"/notifications/{job_id}/dismiss", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    wait_for(lambda: any(f'hx-target="#notice_{job_id}" hx-swap="delete"' in m for m in seen[1]))
+    stop.set()
+    assert f'id="notice_{job_id}"' not in tabs[1].http.get("/projects/").text
+
+
+def test_watching_the_job_page_counts_as_seeing_it(api, web, make_user, provider, app):
+    account = make_user()
+    http = api(account)
+    provider.script("watch", ideas_json([("One", "x")]), delay_ms=20, token_chars=4, pause_at=2)
+    project = http.post("/api/projects", json={"name": "Here"}).json()["projectId"]
+    params = {**PARAMS, "requirements": "[[script:watch]]", "numIdeas": 1}
+    job_id = http.post(
+        "/api/brainstorm/start", json={"projectId": project, "params": params}
+    ).json()["transformId"]
+    tab = web().login(account)
+    messages: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=collect, args=(tab, messages, stop, {"job": job_id, "after": "0.0"}), daemon=True
+    )
+    thread.start()
+    wait_for(lambda: len(messages) > 1)
+    provider.release("watch")
+    wait_for(lambda: any("status-completed" in m for m in messages), timeout=30)
+    stop.set()
+    assert not any('id="notice_' in m for m in messages)  # no toast for the page's own job
+
+    def seen_at():
+        db.session.rollback()  # a fresh snapshot each time
+        return db.session.scalar(select(Transform.seen_at).where(Transform.id == job_id))
+
+    with app.app_context():
+        assert wait_for(seen_at)
+    assert f'id="notice_{job_id}"' not in tab.http.get("/projects/").text
