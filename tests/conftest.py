@@ -4,6 +4,8 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -252,6 +254,36 @@ def api(server: Server) -> Iterator[Callable[[Account], httpx2.Client]]:
     yield open_client
     for client in clients:
         client.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The machine has no outside network: keep Chromium from trying.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium (session-wide, and set up first, so a skip costs no server start)."""
+    if not CHROMIUM.exists():
+        message = "Chromium not found at /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 def pytest_report_header() -> list[str]:
