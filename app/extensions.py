@@ -99,7 +99,7 @@ def _sqlite_end(conn: Any) -> None:
 
 
 @event.listens_for(Pool, "reset")
-def _sqlite_reset(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+def _sqlite_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
     """A connection handed back mid-transaction must not keep the writer's turn."""
     _release_writer(record.info)
 
