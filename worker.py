@@ -34,8 +34,10 @@ class TransformWorker(Worker):
 
 def run_sweeper() -> None:
     """Sweep every SWEEP_SECONDS until the worker that started us goes away."""
+    from app.extensions import db
     from app.jobs.sweeper import sweep
 
+    log = logging.getLogger("sweeper")
     parent = os.getppid()
     app = create_app()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -44,11 +46,16 @@ def run_sweeper() -> None:
             try:
                 sweep()
             except Exception:  # noqa: BLE001 - a failed pass is logged; the next one retries
-                logging.getLogger("sweeper").exception("sweep failed")
-            finally:
-                from app.extensions import db
-
+                log.exception("sweep failed")
+            try:
                 db.session.remove()
+            except Exception:  # noqa: BLE001
+                # Ending the session can fail too (a connection the server killed may refuse
+                # the rollback). Uncaught, that ended this process for good while the worker
+                # went on without a sweeper, and lost jobs stayed "running": drop the session
+                # so the next pass starts afresh.
+                log.exception("could not end the sweep's session")
+                db.session.registry.clear()
             time.sleep(app.config["SWEEP_SECONDS"])
 
 

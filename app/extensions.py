@@ -94,12 +94,15 @@ def _release_writer(info: dict[str, Any]) -> None:
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_end(conn: Any) -> None:
-    """The transaction ends: the next writer of this process may begin."""
-    _release_writer(conn.info)
+    """The transaction ends: the next writer of this process may begin. (A connection the
+    server killed has no info to read, and on PostgreSQL there is nothing to release.)"""
+    if conn.dialect.name == "sqlite" and not conn.invalidated:
+        _release_writer(conn.info)
 
 
 @event.listens_for(Pool, "reset")
-def _sqlite_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+@event.listens_for(Pool, "invalidate")
+def _sqlite_reset(_dbapi_connection: Any, record: Any, _detail: Any) -> None:
     """A connection handed back mid-transaction must not keep the writer's turn."""
     _release_writer(record.info)
 

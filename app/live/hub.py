@@ -91,7 +91,9 @@ class Hub:
             except redis.RedisError as error:
                 log.warning("live listener lost Redis (%s); reconnecting", error)
             finally:
-                self.connected = False
+                if self.connected:  # streams waiting for deltas start polling the DB now
+                    self.connected = False
+                    self._broadcast_all(RESYNC)
                 client.close()
             gevent.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
