@@ -20,10 +20,9 @@ import httpx2
 import redis
 from flask import Flask
 from sqlalchemy import select
-from support import Process, events, python, wait_for
+from support import Account, Process, create_account, events, python, wait_for
 
 from app.artifacts.models import Artifact, TransformOutput
-from app.auth.models import ApiToken, User
 from app.embedded import server_binary
 from app.extensions import db
 from app.jobs.models import RESULT_ROLE, LlmTransform, Transform, TransformChunk
@@ -297,30 +296,7 @@ class Cluster:
 # ----------------------------------------------------------------------------- accounts, jobs
 
 
-@dataclass
-class Account:
-    id: int
-    username: str
-    password: str
-    token: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def make_account(app: Flask, username: str = "writer", password: str = "correct horse") -> Account:
-    with app.app_context():
-        user = User(username=username)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.flush()
-        token, secret = ApiToken.issue(user, "tests")
-        db.session.add(token)
-        db.session.commit()
-        account = Account(user.id, username, password, secret)
-        db.session.remove()
-        return account
+make_account = create_account  # the name the fault tests use
 
 
 def start_job(http: httpx2.Client, script: str, project: str = "Faults") -> int:

@@ -14,10 +14,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rq.registry import StartedJobRegistry
 from sqlalchemy import create_engine, text
-from support import ROOT, Process, Provider, Web, python, wait_for
+from support import (
+    ROOT,
+    Account,
+    Process,
+    Provider,
+    Web,
+    create_account,
+    empty_tables,
+    python,
+    wait_for,
+)
 
 from app import create_app
-from app.auth.models import ApiToken, User
 from app.config import database_url as map_database_url
 from app.embedded import EmbeddedRedis
 from app.extensions import db
@@ -123,13 +132,7 @@ def app(settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[F
 
 def _empty(app: Flask) -> None:
     """Delete every row and the queue, so each test starts from nothing."""
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(text(f"DELETE FROM {table}"))
-    db.session.commit()
+    empty_tables()
     client = redis.Redis.from_url(app.config["REDIS_URL"])
     client.delete(f"rq:queue:{QUEUE_NAME}")
     for key in client.scan_iter("LIMITS*"):
@@ -141,34 +144,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@dataclass
-class Account:
-    id: int
-    username: str
-    password: str
-    token: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., Account]:
     """Create accounts (with an API token) straight in the database."""
-
-    def make(username: str = "writer", password: str = "correct horse") -> Account:
-        with app.app_context():
-            user = User(username=username)
-            user.set_password(password)
-            db.session.add(user)
-            db.session.flush()
-            token, secret = ApiToken.issue(user, "tests")
-            db.session.add(token)
-            db.session.commit()
-            return Account(user.id, username, password, secret)
-
-    return make
+    return lambda username="writer", password="correct horse": create_account(
+        app, username, password
+    )
 
 
 class Auth:

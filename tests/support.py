@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from flask import Flask
+from sqlalchemy import text
+
+from app.auth.models import ApiToken, User
+from app.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -196,3 +201,43 @@ def events(response: httpx2.Response) -> Iterator[Event]:
                 event_id = value
             elif field == "data":
                 data.append(value)
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    password: str
+    token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def create_account(
+    app: Flask, username: str = "writer", password: str = "correct horse"
+) -> Account:
+    """An account with an API token, created straight in the database."""
+    with app.app_context():
+        user = User(username=username)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+        token, secret = ApiToken.issue(user, "tests")
+        db.session.add(token)
+        db.session.commit()
+        account = Account(user.id, username, password, secret)
+        db.session.remove()
+        return account
+
+
+def empty_tables() -> None:
+    """Delete every row (in the app context's database)."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()

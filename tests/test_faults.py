@@ -34,7 +34,7 @@ from cluster import (
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from support import ROOT, Process, Web, wait_for
+from support import ROOT, Process, Web, empty_tables, wait_for
 
 from app import create_app
 from app.config import database_url as map_database_url
@@ -102,13 +102,7 @@ def store(
         monkeypatch.setenv(key, value)
     app = create_app({"TESTING": True})
     with app.app_context():
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.commit()
+        empty_tables()
         db.session.remove()
     yield Store(app)
     with app.app_context():

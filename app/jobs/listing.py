@@ -66,32 +66,40 @@ class Page:
     next_cursor: str | None
 
 
+def with_projects(*where: Any, order_by: Any, limit: int) -> list[tuple[Transform, str]]:
+    """Jobs matching the conditions, each with its project's name."""
+    rows = db.session.execute(
+        select(Transform, Project.name)
+        .join(Project, Project.id == Transform.project_id)
+        .where(*where)
+        .order_by(*order_by)
+        .limit(limit)
+    )
+    return [(transform, name) for transform, name in rows]
+
+
 def list_jobs(
     user_id: int, filters: Filters, before: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
     """One page of the user's jobs, newest first, after the cursor."""
     limit = max(1, min(limit, MAX_PAGE))
-    query = (
-        select(Transform, Project.name)
-        .join(Project, Project.id == Transform.project_id)
-        .where(Transform.created_by == user_id)
-    )
+    where = [Transform.created_by == user_id]
     if filters.status:
-        query = query.where(Transform.status.in_(GROUPS[filters.status]))
+        where.append(Transform.status.in_(GROUPS[filters.status]))
     if filters.kind:
-        query = query.where(Transform.kind == filters.kind)
+        where.append(Transform.kind == filters.kind)
     if filters.project_id:
-        query = query.where(Transform.project_id == filters.project_id)
+        where.append(Transform.project_id == filters.project_id)
     if cursor := parse_cursor(before):
         moment, job_id = cursor
-        query = query.where(
+        where.append(
             or_(
                 Transform.created_at < moment,
                 and_(Transform.created_at == moment, Transform.id < job_id),
             )
         )
-    query = query.order_by(Transform.created_at.desc(), Transform.id.desc()).limit(limit + 1)
-    rows = [(t, name) for t, name in db.session.execute(query)]
+    newest_first = (Transform.created_at.desc(), Transform.id.desc())
+    rows = with_projects(*where, order_by=newest_first, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, cursor_of(rows[-1][0]) if more and rows else None)
@@ -109,18 +117,13 @@ def parse_since(raw: str | None) -> datetime:
 
 def finished_since(user_id: int, since: datetime) -> list[tuple[Transform, str]]:
     """The user's jobs that ended after a moment, newest first."""
-    rows = db.session.execute(
-        select(Transform, Project.name)
-        .join(Project, Project.id == Transform.project_id)
-        .where(
-            Transform.created_by == user_id,
-            Transform.status.in_(FINAL),
-            Transform.finished_at > since,
-        )
-        .order_by(Transform.finished_at.desc())
-        .limit(MAX_PAGE)
+    return with_projects(
+        Transform.created_by == user_id,
+        Transform.status.in_(FINAL),
+        Transform.finished_at > since,
+        order_by=(Transform.finished_at.desc(),),
+        limit=MAX_PAGE,
     )
-    return [(t, name) for t, name in rows]
 
 
 def active_count(user_id: int) -> int:

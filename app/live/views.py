@@ -5,19 +5,17 @@ from flask_babel import get_locale
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.jobs.access import job_for
 from app.jobs.control import mark_seen
-from app.jobs.listing import active_count
+from app.jobs.listing import active_count, with_projects
 from app.jobs.models import Transform
 from app.live import cursor
 from app.live.feed import Feed, Update, sse
 from app.live.hub import Delta
 from app.live.streams import event_stream, follow
-from app.projects.models import Project
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 PAGE = "jobs/show.html"
@@ -75,12 +73,10 @@ class UserView:
         return partial("#nav_jobs", "outerHTML", html)
 
     def _job(self, job_id: int) -> tuple[Transform, str] | None:
-        row = db.session.execute(
-            select(Transform, Project.name)
-            .join(Project, Project.id == Transform.project_id)
-            .where(Transform.id == job_id, Transform.created_by == self.user_id)
-        ).first()
-        return (row[0], row[1]) if row else None
+        rows = with_projects(
+            Transform.id == job_id, Transform.created_by == self.user_id, order_by=(), limit=1
+        )
+        return rows[0] if rows else None
 
     def _row(self, job_id: int) -> str:
         found = self._job(job_id)

@@ -2,14 +2,12 @@
 
 from flask import Blueprint, g, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.extensions import db
 from app.jobs.access import job_for
 from app.jobs.control import mark_seen
+from app.jobs.listing import with_projects
 from app.jobs.models import FINAL, Transform
-from app.projects.models import Project
 from app.redirects import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -18,19 +16,14 @@ SHOWN = 5
 
 def unseen(user_id: int) -> list[tuple[Transform, str]]:
     """The user's finished jobs they have not looked at, newest first."""
-    rows = db.session.execute(
-        select(Transform, Project.name)
-        .join(Project, Project.id == Transform.project_id)
-        .where(
-            Transform.created_by == user_id,
-            Transform.seen_at.is_(None),
-            Transform.finished_at.is_not(None),
-            Transform.status.in_(FINAL),
-        )
-        .order_by(Transform.finished_at.desc())
-        .limit(SHOWN)
+    return with_projects(
+        Transform.created_by == user_id,
+        Transform.seen_at.is_(None),
+        Transform.finished_at.is_not(None),
+        Transform.status.in_(FINAL),
+        order_by=(Transform.finished_at.desc(),),
+        limit=SHOWN,
     )
-    return [(t, name) for t, name in rows]
 
 
 @bp.post("/<int:job_id>/dismiss")
