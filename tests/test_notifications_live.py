@@ -94,3 +94,16 @@ def test_watching_the_job_page_counts_as_seeing_it(api, web, make_user, provider
     with app.app_context():
         assert wait_for(seen_at)
     assert f'id="notice_{job_id}"' not in tab.http.get("/projects/").text
+
+
+def test_a_reconnecting_tab_catches_up_on_notices_and_the_count(web, make_user, app):
+    from test_jobs_page import finish_unseen
+
+    account = make_user()
+    job_id = finish_unseen(app, account)  # it ended while this tab's stream was paused
+    tab = web().login(account)
+    with tab.http.stream("GET", "/live/events") as response:
+        first = next(event for event in events(response))
+    assert '<hx-partial hx-target="#notices" hx-swap="innerHTML">' in first.data
+    assert f'id="notice_{job_id}"' in first.data and "while you were away" in first.data
+    assert '<hx-partial hx-target="#nav_jobs" hx-swap="outerHTML">' in first.data

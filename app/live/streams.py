@@ -29,6 +29,7 @@ def follow(
     render: Callable[[Update], str],
     done: Callable[[Update], bool] = lambda _update: False,
     on_user: Callable[[Delta], str | None] | None = None,
+    user_catch_up: Callable[[], str] | None = None,
 ) -> Iterator[str]:
     """Catch up from the DB, then relay deltas; heartbeats keep proxies from closing it.
     A feed follows one job; `on_user` turns the user's own channel into page updates."""
@@ -40,6 +41,8 @@ def follow(
     queue = hub.subscribe(channels)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
     try:
+        if user_catch_up is not None:  # what changed while this tab was away or hidden
+            yield user_catch_up()
         if feed is not None:
             update = feed.catch_up()
             assert update is not None

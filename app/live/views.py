@@ -16,6 +16,7 @@ from app.live import cursor
 from app.live.feed import Feed, Update, sse
 from app.live.hub import Delta
 from app.live.streams import event_stream, follow
+from app.notifications.views import unseen
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 PAGE = "jobs/show.html"
@@ -68,6 +69,20 @@ class UserView:
         finally:
             db.session.close()
 
+    def catch_up(self) -> str:
+        """The nav count and the notices as they are now (a tab reconnecting after a pause
+        missed what the user's channel said meanwhile)."""
+        try:
+            notices = "".join(
+                render_template(
+                    "notifications/_notice.html", job=job, project_name=name, away=True, csrf=None
+                )
+                for job, name in unseen(self.user_id)
+            )
+            return sse(self._nav() + partial("#notices", "innerHTML", notices))
+        finally:
+            db.session.close()
+
     def _nav(self) -> str:
         html = render_template("_nav_jobs.html", active_jobs=active_count(self.user_id))
         return partial("#nav_jobs", "outerHTML", html)
@@ -114,4 +129,6 @@ def events() -> Response:
         feed = Feed(job_for(current_user.id, job_id).id, cursor.from_request())
     view = UserView(current_user.id, feed.job_id if feed else None, request.args.get("rows") == "1")
     db.session.close()
-    return event_stream(follow(feed, view.user_id, render_update, on_user=view))
+    return event_stream(
+        follow(feed, view.user_id, render_update, on_user=view, user_catch_up=view.catch_up)
+    )
