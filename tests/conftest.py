@@ -96,7 +96,7 @@ def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str,
         "SWEEP_SECONDS": "0.5",
         "RETRY_BASE_SECONDS": "0.2",
         "RETRY_MAX_SECONDS": "2",
-        "STALL_SECONDS": "2",
+        "STALL_SECONDS": "3",
     }
     from flask_migrate import upgrade
 
