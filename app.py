@@ -11,6 +11,7 @@ monkey.patch_all()
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -27,6 +28,16 @@ from app.llm import is_demo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("script_writer")
+
+
+class Server(WSGIServer):
+    """gevent's server with Nagle off: it writes headers and body separately, and Nagle
+    would hold the body ~40 ms for the client's delayed ACK on every kept-alive request
+    (gunicorn sets this itself)."""
+
+    def handle(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(sock, address)
 
 
 class Supervisor:
@@ -85,7 +96,7 @@ def main() -> None:
         upgrade(directory=str(ROOT / "migrations"))
     supervisor = Supervisor(app.config["WORKERS"], embedded)
     supervisor.start()
-    server = WSGIServer((app.config["HOST"], app.config["PORT"]), app, log=None)
+    server = Server((app.config["HOST"], app.config["PORT"]), app, log=None)
 
     def shutdown(*_args: object) -> None:
         shutdown_all()  # open streams end with a retry hint; clients reconnect elsewhere

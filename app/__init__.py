@@ -25,7 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"].update(
-        pool_pre_ping=True, pool_size=app.config["DB_POOL_SIZE"], max_overflow=0, pool_timeout=10
+        pool_pre_ping=True,
+        pool_size=app.config["DB_POOL_SIZE"],
+        max_overflow=0,
+        pool_timeout=app.config["DB_POOL_TIMEOUT"],
     )
     from app import web
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_headers)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(PoolTimeout, _busy)
 
 
 def _limits_storage(redis_url: str | None) -> str:
@@ -98,6 +100,20 @@ def _not_found(_error: Exception) -> tuple[object, int]:
     if request.path.startswith("/api/"):
         return jsonify(error=_("Not found.")), 404
     return render_template("errors/404.html"), 404
+
+
+def _busy(_error: Exception) -> Response:
+    """Every database connection of this process is taken: ask the client to come back."""
+    message = _("The server is busy; try again in a moment.")
+    if request.path.startswith("/api/"):
+        response = jsonify(error=message)
+    else:
+        from flask import render_template
+
+        response = Response(render_template("errors/400.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "2"
+    return response
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:

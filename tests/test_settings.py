@@ -25,3 +25,23 @@ def test_settings_are_typed(monkeypatch, tmp_path):
     assert config["WORKERS"] == 3 and config["SESSION_COOKIE_SECURE"] is True
     assert len(config["SECRET_KEY"]) == 64
     assert from_environment(str(tmp_path))["SECRET_KEY"] == config["SECRET_KEY"]
+
+
+def test_an_exhausted_pool_answers_503_with_retry_after(app, make_user, monkeypatch):
+    from app import create_app
+    from app.extensions import db
+
+    account = make_user()
+    monkeypatch.setenv("DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "0.3")
+    tight = create_app({"TESTING": True})
+    with tight.app_context():
+        held = db.engine.connect()  # the only connection
+        try:
+            response = tight.test_client().get("/api/jobs", headers=account.bearer)
+        finally:
+            held.close()
+        assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+        assert "busy" in response.json["error"]
+        assert tight.test_client().get("/api/jobs", headers=account.bearer).status_code == 200
+        db.engine.dispose()

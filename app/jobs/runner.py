@@ -148,7 +148,8 @@ class Attempt:
     def _fenced(self, **values: Any) -> Transform:
         """Update the job if this attempt still owns it; renews the lease."""
         now = utcnow()
-        result = db.session.execute(
+        # One round trip: the UPDATE returns the row it changed (none if fenced out).
+        transform = db.session.execute(
             update(Transform)
             .where(
                 Transform.id == self.id,
@@ -156,13 +157,12 @@ class Attempt:
                 Transform.status == "running",
             )
             .values(updated_at=now, lease_expires_at=now + self.lease, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+            .returning(Transform)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).scalar_one_or_none()
+        if transform is None:
             db.session.rollback()
             raise FencedOut
-        transform = db.session.get(Transform, self.id, populate_existing=True)
-        assert transform is not None
         # A snapshot: the commit that follows would expire it, and announcing it would then
         # read the row again, outside `durably` (a connection lost there ended the attempt).
         db.session.expunge(transform)
@@ -300,31 +300,39 @@ class Attempt:
             now = time.monotonic()
             due = last_flush + self.window if pending else min(last_tick + TICK, last_token + stall)
             try:
-                kind, value = reader.inbox.get(timeout=max(0.0, due - now))
+                items = [reader.inbox.get(timeout=max(0.0, due - now))]
             except queue.Empty:
-                now = time.monotonic()
-                if pending:
-                    self.flush("".join(pending))
-                    pending, last_flush = [], now
-                elif now - last_token >= stall:
-                    stalled = N_("The model stopped sending text.")
-                    raise llm.LlmError(stalled, retryable=True) from None
+                items = []
+            # Everything that arrived during the last write goes into the next one, so a slow
+            # write makes bigger writes, never a growing backlog of one-token ones.
+            while True:
+                try:
+                    items.append(reader.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            ended = None
+            for kind, value in items:
+                if kind == "text":
+                    pending.append(value)
+                    last_token = time.monotonic()
                 else:
-                    self.tick(now - last_token)
-                last_tick = now
-                continue
-            if kind == "text":
-                pending.append(value)
-                last_token = time.monotonic()
-                if last_token - last_flush >= self.window:
-                    self.flush("".join(pending))
-                    pending, last_flush, last_tick = [], last_token, last_token
-                continue
-            if pending:
+                    ended = (kind, value)
+            now = time.monotonic()
+            if pending and (ended or now - last_flush >= self.window):
                 self.flush("".join(pending))
-            if kind == "error":
-                raise value
-            return
+                pending, last_flush = [], time.monotonic()
+                last_tick = last_flush
+            if ended is not None:
+                if ended[0] == "error":
+                    raise ended[1]
+                return
+            if not items and not pending:
+                if now - last_token >= stall:
+                    stalled = N_("The model stopped sending text.")
+                    raise llm.LlmError(stalled, retryable=True)
+                if now - last_tick >= TICK:
+                    self.tick(now - last_token)
+                    last_tick = time.monotonic()
 
     def _complete(self, reader: Reader | None) -> None:
         if reader is not None and reader.finish_reason is None:

@@ -1,0 +1,189 @@
+"""Time to render the Jobs page (and its API) with 100,000 jobs in the table.
+
+Runs the app in-process through Flask's full request stack (no network), signed in as a
+writer who owns most of the jobs. Reference in the same run: the sign-in page, which reads
+nothing from the database.
+
+    .venv/bin/python bench/jobs_page.py [--database sqlite|postgres|both] [--jobs 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import CSRF, POSTGRES_ADMIN, REDIS_URL, Summary, Table, databases, machine  # noqa: E402
+
+STATUSES = ["completed"] * 6 + ["failed", "cancelled"]
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/swbench_jobs"
+
+
+def database_url(kind: str) -> str:
+    """A fresh database for this pass."""
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='swbench-jobs-')}/script_writer.db"
+    for sql in (
+        "DROP DATABASE IF EXISTS swbench_jobs WITH (FORCE)",
+        "CREATE DATABASE swbench_jobs",
+    ):
+        subprocess.run([*POSTGRES_ADMIN, sql], check=True, capture_output=True)
+    return POSTGRES_URL
+
+
+def seed(app, total: int) -> tuple[int, int]:  # noqa: ANN001
+    """`total` jobs: 80% of them the writer's, over 20 projects and 200 days; a few active."""
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from app.auth.models import User
+    from app.clock import utcnow
+    from app.extensions import db
+    from app.jobs.models import Transform
+    from app.projects.domain import create_project
+
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+        writer, other = User(username="writer"), User(username="other")
+        for user in (writer, other):
+            user.set_password("bench-password")
+            db.session.add(user)
+        db.session.flush()
+        mine = [create_project(writer, f"Project {i}") for i in range(20)]
+        theirs = [create_project(other, f"Theirs {i}") for i in range(5)]
+        db.session.commit()
+        now, rows = utcnow(), []
+        for i in range(total):
+            own = i % 5 != 0
+            project = (mine if own else theirs)[i % (20 if own else 5)]
+            status = STATUSES[i % len(STATUSES)]
+            created = now - timedelta(minutes=(total - i) * 3)
+            rows.append(
+                {
+                    "project_id": project.id,
+                    "kind": "brainstorm",
+                    "status": status,
+                    "created_by": writer.id if own else other.id,
+                    "created_at": created,
+                    "updated_at": created,
+                    "finished_at": created + timedelta(seconds=40),
+                    "seen_at": created + timedelta(minutes=1),
+                    "progress": 100 if status == "completed" else 30,
+                    "progress_message": "Done.",
+                }
+            )
+            if len(rows) == 5000:
+                db.session.execute(insert(Transform), rows)
+                rows = []
+        if rows:
+            db.session.execute(insert(Transform), rows)
+        for index, project in enumerate(mine[:2]):  # two running now
+            db.session.add(
+                Transform(
+                    project_id=project.id,
+                    kind="brainstorm",
+                    status="running",
+                    progress=40 + index,
+                    created_by=writer.id,
+                    created_at=now,
+                )
+            )
+        db.session.commit()
+        return writer.id, mine[3].id
+
+
+def timed(client, path: str, runs: int) -> Summary:  # noqa: ANN001
+    """Render a page `runs` times (after a warm-up); check it succeeded every time."""
+    samples = []
+    for i in range(runs + 5):
+        began = time.perf_counter()
+        response = client.get(path)
+        elapsed = time.perf_counter() - began
+        assert response.status_code == 200, (path, response.status_code)
+        if i >= 5:
+            samples.append(elapsed)
+    return Summary.of(samples)
+
+
+def run(kind: str, total: int, runs: int) -> Table:
+    """One database: seed, sign in, time each page."""
+    os.environ.update(
+        DATABASE_URL=database_url(kind),
+        REDIS_URL=REDIS_URL,
+        SECRET_KEY="bench",
+        RATELIMIT_LOGIN="100000 per minute",
+    )
+    from app import create_app
+
+    app = create_app()
+    began = time.perf_counter()
+    _writer, project = seed(app, total)
+    print(f"[{kind}] seeded {total} jobs in {time.perf_counter() - began:.1f}s", flush=True)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    match = CSRF.search(page)
+    token = match.group(1) or match.group(2)
+    data = {"csrf_token": token, "username": "writer", "password": "bench-password"}
+    assert client.post("/login", data=data).status_code == 303
+    first = client.get("/api/jobs?limit=100").get_json()
+    cursor = first["next"]
+    deep = client.get(f"/api/jobs?limit=100&before={cursor}")
+    for _ in range(300):  # walk ~30,000 rows in
+        cursor = deep.get_json()["next"]
+        deep = client.get(f"/api/jobs?limit=100&before={cursor}")
+    table = Table(["database", "page", "runs", "p50 ms", "p99 ms", "mean ms"])
+    cases = [
+        ("reference: /login (no DB)", "/login"),
+        ("/jobs/ (first page)", "/jobs/"),
+        ("/jobs/?status=failed", "/jobs/?status=failed"),
+        ("/jobs/?status=running (2 rows)", "/jobs/?status=running"),
+        ("/jobs/?project=<one of 20>", f"/jobs/?project={project}"),
+        ("/jobs/?before=<30,000 rows in>", f"/jobs/?before={cursor}"),
+        ("/api/jobs?limit=25", "/api/jobs?limit=25"),
+        ("/projects/ (nav count, notices)", "/projects/"),
+    ]
+    for name, path in cases:
+        s = timed(client, path, runs)
+        table.add(kind, name, s.n, s.p50, s.p99, s.mean)
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+    return table
+
+
+def main() -> None:
+    """Print the figures for each database."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--jobs", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    print(machine())
+    for kind in databases(args.database):
+        # Each database in a fresh interpreter: the app's engine is per process.
+        if len(databases(args.database)) > 1:
+            cmd = [
+                sys.executable,
+                __file__,
+                "--database",
+                kind,
+                "--jobs",
+                str(args.jobs),
+                "--runs",
+                str(args.runs),
+            ]
+            subprocess.run(cmd, check=True)
+            continue
+        print(run(kind, args.jobs, args.runs).render(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
