@@ -214,9 +214,9 @@ def app_env(database: Database, provider_url: str, workers: int, port: int) -> d
     }
 
 
-def start_app(env: dict[str, str], nodelay: bool = False) -> tuple[Proc, str]:
-    """python app.py, or with ``nodelay`` the TCP_NODELAY experiment; returns it and its URL."""
-    script = ROOT / ("bench/nodelay_app.py" if nodelay else "app.py")
+def start_app(env: dict[str, str]) -> tuple[Proc, str]:
+    """python app.py; returns it and its URL."""
+    script = ROOT / "app.py"
     proc = Proc("app", [PYTHON, str(script)], env, "is running at", timeout=120)
     return proc, f"http://127.0.0.1:{env['PORT']}"
 

@@ -42,16 +42,14 @@ class Result:
     enqueues: list[float]
 
 
-def measure(
-    database: str, provider_url: str, runs: int, warmup: int, workers: int, nodelay: bool
-) -> Result:
+def measure(database: str, provider_url: str, runs: int, warmup: int, workers: int) -> Result:
     """Start the app on a fresh database and time POST→303 and the reference enqueue."""
     db = prepare_database(database)
     flush_redis()
     app = None
     try:
         env = app_env(db, provider_url, workers, free_port())
-        app, base_url = start_app(env, nodelay)
+        app, base_url = start_app(env)
         token = create_account(env)
         projects = create_projects(base_url, token, warmup + runs)
         connection = redis_client()
@@ -104,11 +102,6 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="worker processes (0: the queue just grows)"
     )
-    parser.add_argument(
-        "--tcp-nodelay",
-        action="store_true",
-        help="experiment: start the app through bench/nodelay_app.py (TCP_NODELAY on)",
-    )
     args = parser.parse_args()
     install_cleanup()
     context, load_before = machine(), load()
@@ -116,11 +109,7 @@ def main() -> None:
     results = []
     try:
         for database in databases(args.database):
-            results.append(
-                measure(
-                    database, provider_url, args.runs, args.warmup, args.workers, args.tcp_nodelay
-                )
-            )
+            results.append(measure(database, provider_url, args.runs, args.warmup, args.workers))
     finally:
         provider.stop()
     table = Table(["database", "what", "n", "p50 ms", "p99 ms", "mean ms", "max ms"])
@@ -128,11 +117,10 @@ def main() -> None:
         for what, sample in (("POST→303", result.posts), ("RQ enqueue (ref)", result.enqueues)):
             s = Summary.of(sample)
             table.add(result.database, what, s.n, s.p50, s.p99, s.mean, s.max)
-    shim = ", TCP_NODELAY shim (bench/nodelay_app.py)" if args.tcp_nodelay else ""
     print("Start latency: brainstorm form POST → 303 (client wall time, keep-alive connection)")
     print(
         f"  app WORKERS={args.workers}{' (the queue just grows)' if args.workers == 0 else ''}"
-        f"{shim}; {args.warmup} warm-up + {args.runs} timed POSTs per database, "
+        f"; {args.warmup} warm-up + {args.runs} timed POSTs per database, "
         "a new project each"
     )
     print("  reference: a bare RQ enqueue of run_transform, in-process, right after each POST")

@@ -591,7 +591,7 @@ def measure(database: str, provider: Provider, args: argparse.Namespace) -> Resu
     rounds = [("warm", args.warmup_tokens)] * args.warmup + [("run", args.tokens)] * args.runs
     try:
         env = app_env(db, provider.url, args.jobs, free_port())
-        app, base_url = start_app(env, args.tcp_nodelay)
+        app, base_url = start_app(env)
         token = create_account(env)
         projects = create_projects(base_url, token, args.jobs * len(rounds))
         connection = redis_client()
@@ -631,12 +631,11 @@ def measure(database: str, provider: Provider, args: argparse.Namespace) -> Resu
 
 def report(results: list[Result], args: argparse.Namespace, context: str) -> None:
     """Print the figures."""
-    shim = ", TCP_NODELAY shim (bench/nodelay_app.py)" if args.tcp_nodelay else ""
     print("Stream latency: a token leaving the model server → its chunk received by SSE viewers")
     print(
         f"  {args.jobs} concurrent jobs × {args.tokens} tokens, one per {args.delay_ms:g} ms, "
         f"{args.viewers} viewers each; {args.runs} timed round(s) after {args.warmup} warm-up; "
-        f"app WORKERS={args.jobs}{shim}"
+        f"app WORKERS={args.jobs}"
     )
     print(
         "  durable: JSON stream GET /api/streaming/transform/<id>; latency = receipt − send time"
@@ -698,11 +697,6 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=300, help="marker tokens per job")
     parser.add_argument("--warmup-tokens", type=int, default=50)
     parser.add_argument("--delay-ms", type=float, default=10.0, help="model's pace per token")
-    parser.add_argument(
-        "--tcp-nodelay",
-        action="store_true",
-        help="experiment: start the app through bench/nodelay_app.py (TCP_NODELAY on)",
-    )
     parser.add_argument("--serve-direct", metavar="PROVIDER_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_direct:
