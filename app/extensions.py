@@ -108,7 +108,10 @@ def _sqlite_reset(_dbapi_connection: Any, record: Any, _detail: Any) -> None:
 
 
 def begin_write() -> None:
-    """Start the session's transaction as a write (BEGIN IMMEDIATE on SQLite)."""
+    """Start the session's transaction as a write (BEGIN IMMEDIATE on SQLite; PostgreSQL's
+    row locks and read-committed snapshots need nothing)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
     if db.session().in_transaction():
         # A read snapshot cannot be upgraded once another writer committed: start afresh.
         db.session.commit()

@@ -125,3 +125,7 @@ def test_sign_in_attempts_are_rate_limited(app, make_user, monkeypatch):
         data = {"csrf_token": token, "username": mei.username, "password": "wrong"}
         codes.append(limited.post("/login", data=data).status_code)
     assert codes == [422, 422, 422, 429]
+    with limited.application.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()

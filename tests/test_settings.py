@@ -44,4 +44,5 @@ def test_an_exhausted_pool_answers_503_with_retry_after(app, make_user, monkeypa
         assert response.status_code == 503 and response.headers["Retry-After"] == "2"
         assert "busy" in response.json["error"]
         assert tight.test_client().get("/api/jobs", headers=account.bearer).status_code == 200
+        db.session.remove()  # requests here shared this context's session
         db.engine.dispose()

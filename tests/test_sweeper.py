@@ -49,6 +49,7 @@ def test_retries_are_configurable_per_kind(app, make_user, monkeypatch):
         started = start_job(BRAINSTORM, project.id, user.id, params, None)
         db.session.commit()
         assert started.transform.max_retries == 5
+        db.session.remove()
         db.engine.dispose()
     with app.app_context():
         assert max_retries("brainstorm", 2) == 2

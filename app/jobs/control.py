@@ -35,7 +35,7 @@ def cancel_job(transform: Transform) -> bool:
     db.session.commit()
     db.session.refresh(transform)
     dequeue(transform)
-    announce(transform, user=True)
+    announce(transform)
     return True
 
 

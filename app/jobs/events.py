@@ -39,8 +39,9 @@ def publish(channel: str, payload: dict[str, Any]) -> None:
         log.warning("could not publish to %s", channel)
 
 
-def announce(transform: Any, *, text: str = "", state: bool = True, user: bool = False) -> None:
-    """Publish a job's change: a chunk of text and/or a change of its shown state."""
+def announce(transform: Any, *, text: str = "", state: bool = True) -> None:
+    """Publish a job's change: a chunk of text and/or a change of its shown state (which
+    the owner's other pages follow too: nav count, Jobs rows, notices). One round trip."""
     payload = {
         "job": transform.id,
         "attempt": transform.attempt,
@@ -49,7 +50,12 @@ def announce(transform: Any, *, text: str = "", state: bool = True, user: bool =
         "state": state,
         "status": transform.status,
     }
-    publish(job_channel(transform.id), payload)
-    if state or user:
-        # The owner's pages follow every change of state: nav count, Jobs rows, notices.
-        publish(user_channel(transform.created_by), {**payload, "text": ""})
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.publish(job_channel(transform.id), json.dumps(payload, ensure_ascii=False))
+        if state:
+            owner = json.dumps({**payload, "text": ""}, ensure_ascii=False)
+            pipe.publish(user_channel(transform.created_by), owner)
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("could not announce a change of job %s", transform.id)

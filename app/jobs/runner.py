@@ -365,7 +365,7 @@ class Attempt:
         )
         self._account(reader, commit=False)
         db.session.commit()
-        announce(transform, user=True)
+        announce(transform)
 
     def _keep(self, new: list[dict[str, Any]]) -> None:
         """Store results found only by the last parse, before the attempt ends unfinished."""
@@ -387,12 +387,12 @@ class Attempt:
         begin_write()
         transform = db.session.get(Transform, self.id, populate_existing=True)
         assert transform is not None
-        retrying = lifecycle.end_attempt(transform, self.attempt, message, retryable, retry_after)
+        lifecycle.end_attempt(transform, self.attempt, message, retryable, retry_after)
         self._account(reader, message, commit=False)
         db.session.commit()
         transform = db.session.get(Transform, self.id, populate_existing=True)
         assert transform is not None
-        announce(transform, user=not retrying)
+        announce(transform)
 
     def _hand_back(self, reader: Reader) -> None:
         reader.close()

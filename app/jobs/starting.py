@@ -58,10 +58,11 @@ def start_job(
     found = _existing(user_id, key, project_id, kind.name)
     if found is None:
         try:
-            with db.session.begin_nested():
-                found = Started(_insert(kind, project_id, user_id, params, key, digest), "created")
+            found = Started(_insert(kind, project_id, user_id, params, key, digest), "created")
         except IntegrityError:
-            # Another request won the race between our check and our insert.
+            # Another request won the race between our check and our insert; this unit
+            # wrote nothing else, so roll it all back and take the winner.
+            db.session.rollback()
             found = _existing(user_id, key, project_id, kind.name)
             if found is None:
                 raise

@@ -32,10 +32,10 @@ def expire_leases() -> int:
     for transform in lost:
         begin_write()
         message = N_("The worker running this job stopped responding.")
-        retrying = lifecycle.end_attempt(transform, transform.attempt, message, True, None)
+        lifecycle.end_attempt(transform, transform.attempt, message, True, None)
         db.session.commit()
         db.session.refresh(transform)
-        announce(transform, user=not retrying)
+        announce(transform)
     return len(lost)
 
 
