@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 
 from app.clock import iso, utcnow
 from app.extensions import db
@@ -91,13 +91,8 @@ def list_jobs(
     if filters.project_id:
         where.append(Transform.project_id == filters.project_id)
     if cursor := parse_cursor(before):
-        moment, job_id = cursor
-        where.append(
-            or_(
-                Transform.created_at < moment,
-                and_(Transform.created_at == moment, Transform.id < job_id),
-            )
-        )
+        # A row-value comparison, which both databases answer from the keyset's index.
+        where.append(tuple_(Transform.created_at, Transform.id) < tuple_(*cursor))
     newest_first = (Transform.created_at.desc(), Transform.id.desc())
     rows = with_projects(*where, order_by=newest_first, limit=limit + 1)
     more = len(rows) > limit

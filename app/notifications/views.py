@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 from app.jobs.access import job_for
 from app.jobs.control import mark_seen
 from app.jobs.listing import with_projects
-from app.jobs.models import FINAL, Transform
+from app.jobs.models import Transform
 from app.redirects import safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -18,9 +18,9 @@ def unseen(user_id: int) -> list[tuple[Transform, str]]:
     """The user's finished jobs they have not looked at, newest first."""
     return with_projects(
         Transform.created_by == user_id,
+        # Exactly the partial index's condition (a finished_at means a final status).
         Transform.seen_at.is_(None),
         Transform.finished_at.is_not(None),
-        Transform.status.in_(FINAL),
         order_by=(Transform.finished_at.desc(),),
         limit=SHOWN,
     )
