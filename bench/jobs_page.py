@@ -96,6 +96,10 @@ def seed(app, total: int) -> tuple[int, int]:  # noqa: ANN001
                 )
             )
         db.session.commit()
+        # A live database has statistics (autovacuum, or SQLite's optimize); a bulk load not.
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
         return writer.id, mine[3].id
 
 
