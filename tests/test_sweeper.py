@@ -20,6 +20,23 @@ from app.jobs.starting import start_job
 from app.projects.domain import create_project
 
 
+def record_job(user_id: int, project_name: str):  # noqa: ANN201 - a Started
+    """A brainstorm recorded and committed, as the start path does before it enqueues."""
+    user = db.session.get(User, user_id)
+    project = create_project(user, project_name)
+    params = BRAINSTORM.validate(
+        {
+            "platform": "douyin",
+            "genrePaths": [["女频", "爱情", "甜宠"]],
+            "genreProportions": [100],
+            "numIdeas": 1,
+        }
+    )
+    started = start_job(BRAINSTORM, project.id, user.id, params, None)
+    db.session.commit()
+    return started
+
+
 def test_backoff_grows_is_capped_jittered_and_honours_retry_after(app):
     with app.app_context():  # RETRY_BASE_SECONDS=0.2, RETRY_MAX_SECONDS=2 in the tests
         for retry in range(6):
@@ -36,18 +53,7 @@ def test_retries_are_configurable_per_kind(app, make_user, monkeypatch):
     tuned = create_app({"TESTING": True})
     with tuned.app_context():
         assert max_retries("brainstorm", 2) == 5
-        user = db.session.get(User, account.id)
-        project = create_project(user, "P")
-        params = BRAINSTORM.validate(
-            {
-                "platform": "douyin",
-                "genrePaths": [["女频", "爱情", "甜宠"]],
-                "genreProportions": [100],
-                "numIdeas": 1,
-            }
-        )
-        started = start_job(BRAINSTORM, project.id, user.id, params, None)
-        db.session.commit()
+        started = record_job(account.id, "P")
         assert started.transform.max_retries == 5
         db.session.remove()
         db.engine.dispose()
@@ -74,18 +80,7 @@ def test_the_sweep_command_requeues_a_job_whose_queue_entry_was_lost(private):
     swept = private
     account = create_account(swept, "lost")
     with swept.app_context():
-        user = db.session.get(User, account.id)
-        project = create_project(user, "Lost")
-        params = BRAINSTORM.validate(
-            {
-                "platform": "douyin",
-                "genrePaths": [["女频", "爱情", "甜宠"]],
-                "genreProportions": [100],
-                "numIdeas": 1,
-            }
-        )
-        job = start_job(BRAINSTORM, project.id, user.id, params, None).transform
-        db.session.commit()  # committed, never enqueued (a crash between the two)
+        job = record_job(account.id, "Lost").transform  # committed, never enqueued
         db.session.execute(
             update(Transform)
             .where(Transform.id == job.id)
