@@ -107,3 +107,25 @@ def test_a_reconnecting_tab_catches_up_on_notices_and_the_count(web, make_user, 
     assert '<hx-partial hx-target="#notices" hx-swap="innerHTML">' in first.data
     assert f'id="notice_{job_id}"' in first.data and "while you were away" in first.data
     assert '<hx-partial hx-target="#nav_jobs" hx-swap="outerHTML">' in first.data
+
+
+def test_a_job_that_ends_with_no_page_open_is_noticed_on_the_next_load(
+    api, web, make_user, provider
+):
+    account = make_user()
+    http = api(account)
+    provider.script("away", ideas_json([("One", "x")]))
+    project = http.post("/api/projects", json={"name": "Away"}).json()["projectId"]
+    params = {**PARAMS, "requirements": "[[script:away]]", "numIdeas": 1}
+    job_id = http.post(
+        "/api/brainstorm/start", json={"projectId": project, "params": params}
+    ).json()["transformId"]
+    wait_for(lambda: http.get(f"/api/jobs/{job_id}").json()["status"] == "completed")
+    tab = web().login(account)  # back after a while: no page was open
+    page = tab.http.get("/projects/").text
+    assert f'id="notice_{job_id}"' in page and "Finished while you were away" in page
+    assert f'id="notice_{job_id}"' in tab.http.get("/projects/").text  # until opened
+    tab.http.get(f"/jobs/{job_id}")
+    assert f'id="notice_{job_id}"' not in tab.http.get("/projects/").text
+    recent = http.get("/api/background-jobs/recent-completions").json()["jobs"]
+    assert [j["id"] for j in recent] == [job_id] and recent[0]["seen"] is True
