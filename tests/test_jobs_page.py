@@ -7,11 +7,19 @@ import pytest
 from sqlalchemy import insert
 
 from app.auth.models import User
+from app.brainstorm.kind import BRAINSTORM
 from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Transform
+from app.jobs.starting import start_job
 from app.projects.domain import create_project
 
+PARAMS = {
+    "platform": "douyin",
+    "genrePaths": [["女频", "爱情", "甜宠"]],
+    "genreProportions": [100],
+    "numIdeas": 1,
+}
 STATUSES = ["completed", "failed", "cancelled", "running", "pending", "retrying"]
 KEYS = iter(range(10**9))
 
@@ -160,15 +168,10 @@ def finish_unseen(app, account, status="completed") -> int:
     with app.app_context():
         user = db.session.get(User, account.id)
         project = create_project(user, "Away")
-        job = Transform(
-            project_id=project.id,
-            kind="brainstorm",
-            status=status,
-            created_by=user.id,
-            finished_at=utcnow(),
-            error="boom" if status == "failed" else None,
-        )
-        db.session.add(job)
+        params = BRAINSTORM.validate(PARAMS)
+        job = start_job(BRAINSTORM, project.id, user.id, params, None).transform
+        job.status, job.finished_at = status, utcnow()
+        job.error = "boom" if status == "failed" else None
         db.session.commit()
         return job.id
 

@@ -99,14 +99,11 @@ def results_of(transform_id: int) -> list[dict[str, Any]]:
 
 def params_of(transform_id: int) -> dict[str, Any]:
     """The params the job was started with."""
-    return (
-        db.session.execute(
-            select(Artifact.data)
-            .join(TransformInput, TransformInput.artifact_id == Artifact.id)
-            .where(TransformInput.transform_id == transform_id, TransformInput.role == "params")
-        ).scalar_one_or_none()
-        or {}
-    )
+    return db.session.execute(
+        select(Artifact.data)
+        .join(TransformInput, TransformInput.artifact_id == Artifact.id)
+        .where(TransformInput.transform_id == transform_id, TransformInput.role == "params")
+    ).scalar_one()
 
 
 def load_state(transform: Transform, with_chunks: bool = True) -> JobState:
