@@ -2,7 +2,7 @@
 by hand. Each one is a conditional UPDATE, so a job reaches exactly one final state."""
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -42,33 +42,26 @@ def _set(where: list[Any], **values: Any) -> int:
 
 def end_attempt(
     transform: Transform, attempt: int, message: str, retryable: bool, retry_after: float | None
-) -> bool:
-    """After a failed attempt: retry later if allowed, else fail. True if it will retry."""
+) -> None:
+    """After a failed attempt: retry later if allowed, else fail."""
     now = utcnow()
-    fence = [Transform.id == transform.id, Transform.attempt == attempt]
     if retryable and transform.retry_count < transform.max_retries:
-        due: datetime = now + timedelta(seconds=backoff(transform.retry_count, retry_after))
-        changed = _set(
-            [*fence, Transform.status == "running"],
-            status="retrying",
-            retry_count=Transform.retry_count + 1,
-            next_attempt_at=due,
-            error=message,
-            progress_message=N_("Retrying soon…"),
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        return bool(changed)
+        due = now + timedelta(seconds=backoff(transform.retry_count, retry_after))
+        outcome = {
+            "status": "retrying",
+            "retry_count": Transform.retry_count + 1,
+            "next_attempt_at": due,
+            "progress_message": N_("Retrying soon…"),
+        }
+    else:
+        outcome = {"status": "failed", "progress_message": N_("Failed."), "finished_at": now}
     _set(
-        [*fence, Transform.status == "running"],
-        status="failed",
+        [Transform.id == transform.id, Transform.attempt == attempt, Transform.status == "running"],
         error=message,
-        progress_message=N_("Failed."),
-        finished_at=now,
         lease_owner=None,
         lease_expires_at=None,
+        **outcome,
     )
-    return False
 
 
 def hand_back(transform_id: int, attempt: int) -> bool:
