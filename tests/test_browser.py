@@ -4,7 +4,8 @@ JavaScript off (the page refreshes itself). Every tab must end on the stored raw
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -138,21 +139,35 @@ def assert_final(page: Any, raw: str) -> None:
     assert page.locator("#job_raw *, #job_results b, #job_results i").count() == 0
 
 
-def test_live_page_through_reload_and_second_tab(browser, server, provider, make_user, api):
-    began = time.monotonic()
-    account = make_user("browser")
+def held_script(provider: Any, name: str) -> tuple[str, list[str], str]:
+    """Register the three ideas, held after idea 1: (content, tokens, what was said so far)."""
     content = script_content()
     pause_at = pause_after_first_idea(content)
     tokens = provider.script(
-        "live", content, delay_ms=DELAY_MS, token_chars=TOKEN_CHARS, pause_at=pause_at
+        name, content, delay_ms=DELAY_MS, token_chars=TOKEN_CHARS, pause_at=pause_at
     )
-    held = "".join(tokens[:pause_at])  # all the model has said while it holds
-    assert 100 < len(tokens) < 200
+    return content, tokens, "".join(tokens[:pause_at])
 
+
+@contextmanager
+def watched_context(browser: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A JavaScript context whose console errors and CSP violations are collected."""
     errors: list[str] = []
     context = browser.new_context()
     context.add_init_script(CSP_REPORTER)
     try:
+        yield context, errors
+    finally:
+        context.close()
+
+
+def test_live_page_through_reload_and_second_tab(browser, server, provider, make_user, api):
+    began = time.monotonic()
+    account = make_user("browser")
+    content, tokens, held = held_script(provider, "live")
+    assert 100 < len(tokens) < 200
+
+    with watched_context(browser) as (context, errors):
         tab1 = watch(context.new_page(), errors)
         sign_in(tab1, server.url, account)
         job_id = start_brainstorm(tab1, server.url, "live")
@@ -192,20 +207,13 @@ def test_live_page_through_reload_and_second_tab(browser, server, provider, make
             assert_final(tab, final)
             assert not tab.locator(".action-cancel button").is_visible()
         assert errors == []
-    finally:
-        context.close()
     print(f"\n  live page, reload and second tab: {time.monotonic() - began:.1f}s")
 
 
 def test_page_without_javascript_refreshes_itself(browser, server, provider, make_user, api):
     began = time.monotonic()
     account = make_user("nojs")
-    content = script_content()
-    pause_at = pause_after_first_idea(content)
-    tokens = provider.script(
-        "nojs", content, delay_ms=DELAY_MS, token_chars=TOKEN_CHARS, pause_at=pause_at
-    )
-    held = "".join(tokens[:pause_at])
+    content, tokens, held = held_script(provider, "nojs")
 
     context = browser.new_context(java_script_enabled=False)
     try:

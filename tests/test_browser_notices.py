@@ -3,7 +3,7 @@ in every tab, the nav count follows live, and dismissing in one tab clears it ev
 
 import pytest
 from support import ideas_json
-from test_browser import CSP_REPORTER, sign_in, start_brainstorm, until, watch
+from test_browser import sign_in, start_brainstorm, until, watch, watched_context
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -17,10 +17,7 @@ def test_toasts_follow_the_writer_and_clear_everywhere(browser, server, provider
     provider.script(
         "later", ideas_json([("One", "A."), ("Two", "B."), ("Three", "C.")]), pause_at=3
     )
-    errors: list[str] = []
-    context = browser.new_context()
-    context.add_init_script(CSP_REPORTER)
-    try:
+    with watched_context(browser) as (context, errors):
         tab1 = watch(context.new_page(), errors)
         sign_in(tab1, server.url, account)
         job_id = start_brainstorm(tab1, server.url, "later")
@@ -47,5 +44,3 @@ def test_toasts_follow_the_writer_and_clear_everywhere(browser, server, provider
             assert tab.locator(f"#notice_{job_id}").count() == 0
         assert tab1.url.endswith("/projects/")
         assert errors == []
-    finally:
-        context.close()
