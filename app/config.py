@@ -36,7 +36,9 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "JOB_TIMEOUT": (3600, "RQ's hard limit on one job, seconds"),
     "SECURE_COOKIES": (False, "send cookies only over HTTPS (set in production)"),
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts allowed per address"),
-    "RATELIMIT_JOBS": ("30 per minute", "job starts allowed per user"),
+    "RATELIMIT_JOBS": ("30 per minute", "job starts allowed per user, by form or API"),
+    "MAX_ACTIVE_JOBS_PER_USER": (10, "jobs a user may have pending, running or retrying"),
+    "MAX_CONTENT_LENGTH": (1048576, "largest request body accepted, in bytes (larger: 413)"),
 }
 
 
@@ -87,6 +89,20 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             config[name] = int(raw)  # per kind, e.g. MAX_RETRIES_BRAINSTORM
     config["SECRET_KEY"] = config["SECRET_KEY"] or _secret_key(instance_path)
     config["SQLALCHEMY_DATABASE_URI"] = database_url(config["DATABASE_URL"], instance_path)
-    config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
-    config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config.update(cookie_settings(config["SECURE_COOKIES"]))
     return config
+
+
+def cookie_settings(secure: bool) -> dict[str, Any]:
+    """Session cookies: HttpOnly and SameSite=Lax always; over HTTPS also Secure and the
+    __Host- prefix (no Domain, Path=/, so no sibling host can set or read it)."""
+    settings: dict[str, Any] = {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+    }
+    if secure:
+        settings.update(SESSION_COOKIE_NAME="__Host-session", SESSION_COOKIE_PATH="/")
+    return settings

@@ -1,15 +1,20 @@
 """Wiring: extensions, blueprints, error pages and response headers."""
 
-from flask import Flask, Response, g, jsonify, request
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app import errors
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale
+from app.inputs import IdConverter
 from app.jobs.kinds import KINDS
 from app.jobs.listing import active_count
 from app.llm import is_demo
@@ -28,7 +33,6 @@ def init_app(app: Flask) -> None:
     from app.notifications.views import unseen
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a job page may stay open for days
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis trouble must not turn sign-ins and starts into errors.
@@ -36,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
@@ -61,10 +66,9 @@ def init_app(app: Flask) -> None:
         live_url=None,
     )
     app.jinja_env.filters["rawtext"] = rawtext
+    app.url_defaults(_static_version)
     app.after_request(_headers)
-    app.register_error_handler(404, _not_found)
-    app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(PoolTimeout, _busy)
+    errors.init_app(app)
 
 
 def _limits_storage(redis_url: str | None) -> str:
@@ -84,40 +88,39 @@ def rawtext(text: str) -> Markup:
 
 
 def _headers(response: Response) -> Response:
-    """Security headers on every response; Vary where htmx gets a fragment."""
+    """Security headers on every response; no caching of anything but versioned static files
+    (pages and API answers are a signed-in user's own); Vary where htmx gets a fragment."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint == "static":
+        filename = (request.view_args or {}).get("filename", "")
+        if request.args.get("v") and request.args.get("v") == static_hash(filename):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            response.headers["Cache-Control"] = "no-cache"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    if current_app.config["SECURE_COOKIES"]:
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if g.get("varies_on_htmx"):
         response.vary.add("HX-Request")
     return response
 
 
-def _not_found(_error: Exception) -> tuple[object, int]:
-    """A plain 404 (never says whether the object exists); JSON under /api/."""
-    from flask import render_template
-
-    if request.path.startswith("/api/"):
-        return jsonify(error=_("Not found.")), 404
-    return render_template("errors/404.html"), 404
-
-
-def _busy(_error: Exception) -> Response:
-    """Every database connection of this process is taken: ask the client to come back."""
-    message = _("The server is busy; try again in a moment.")
-    if request.path.startswith("/api/"):
-        response = jsonify(error=message)
-    else:
-        from flask import render_template
-
-        response = Response(render_template("errors/400.html", message=message))
-    response.status_code = 503
-    response.headers["Retry-After"] = "2"
-    return response
+@cache
+def static_hash(filename: str) -> str | None:
+    """A short digest of a static file's content, so its URL changes when it does."""
+    path = Path(current_app.static_folder or "") / filename
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
 
 
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    """A clear message when a form's token is missing or stale."""
-    from flask import render_template
-
-    return render_template("errors/400.html", message=_(error.description)), 400
+def _static_version(endpoint: str, values: dict[str, Any]) -> None:
+    """url_for('static', …) carries the file's digest: browsers keep it until it changes."""
+    if endpoint == "static" and "filename" in values:
+        digest = static_hash(values["filename"])
+        if digest:
+            values.setdefault("v", digest)

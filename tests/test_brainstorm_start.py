@@ -77,11 +77,16 @@ def test_valid_post_records_a_pending_job_and_redirects_to_it(client, auth, app,
     [
         ({"platform": "myspace"}, "Choose a platform"),
         ({genre_field(SWEET): ""}, "Choose at least one genre"),
-        ({genre_field(SWEET): "60"}, "add up to 100"),
-        ({genre_field(SWEET): "abc"}, "add up to 100"),
-        ({"requirements": "x" * 2001}, "limited to 2000"),
+        ({genre_field(SWEET): "60"}, "between 1 and 100 and add up to 100"),
+        ({genre_field(SWEET): "abc"}, "Give a whole number"),
+        ({genre_field(SWEET): "²"}, "Give a whole number"),
+        ({genre_field(SWEET): "9" * 5000}, "Give a whole number"),
+        ({"requirements": "x" * 2001}, "Limited to 2000"),
+        ({"requirements": "nul \x00 byte"}, "NUL"),
         ({"numIdeas": "11"}, "between 1 and 10"),
         ({"numIdeas": "0"}, "between 1 and 10"),
+        ({"numIdeas": "-1"}, "Give a whole number"),
+        ({"numIdeas": "1" * 25}, "Give a whole number"),
         ({**{f"genre-{i}": "10" for i in range(1, 7)}, genre_field(SWEET): ""}, "at most 5"),
     ],
 )
@@ -95,7 +100,7 @@ def test_invalid_form_rerenders_with_a_message_and_creates_nothing(
     assert message in page
     assert count(app, Transform) == 0 and count(app, Artifact) == 0
     if "requirements" in fields:  # what the writer typed is kept
-        assert "x" * 100 in page
+        assert fields["requirements"][:8] in page
 
 
 def test_same_key_twice_returns_the_same_job(client, auth, app, project):

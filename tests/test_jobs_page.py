@@ -159,8 +159,11 @@ def test_recent_completions_since(client, app, mei):
     )
     assert recent.status_code == 200 and recent.json["jobs"]
     assert all(j["finishedAt"] > since for j in recent.json["jobs"])
-    bad = client.get("/api/background-jobs/recent-completions?since=yesterday", headers=mei.bearer)
-    assert bad.status_code == 400 and bad.json["field"] == "since"
+    for raw in ("yesterday", "10000-01-01T00:00:00", "0001-01-01T00:00:00+05:00", "²"):
+        bad = client.get(
+            "/api/background-jobs/recent-completions", query_string={"since": raw}, headers=mei.bearer
+        )
+        assert bad.status_code == 422 and bad.json["field"] == "since", raw
 
 
 def finish_unseen(app, account, status="completed") -> int:
@@ -168,7 +171,7 @@ def finish_unseen(app, account, status="completed") -> int:
     with app.app_context():
         user = db.session.get(User, account.id)
         project = create_project(user, "Away")
-        params = BRAINSTORM.validate(PARAMS)
+        params = BRAINSTORM.params.model_validate(PARAMS)
         job = start_job(BRAINSTORM, project.id, user.id, params, None).transform
         job.status, job.finished_at = status, utcnow()
         job.error = "boom" if status == "failed" else None

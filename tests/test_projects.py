@@ -35,7 +35,11 @@ def test_api_create_project_validation(client, make_user):
     ]:
         response = client.post("/api/projects", json=body, headers=mei.bearer)
         assert response.status_code == 422 and response.json["field"] == field
-    assert client.post("/api/projects", data="nope", headers=mei.bearer).status_code == 400
+    assert client.post("/api/projects", data="nope", headers=mei.bearer).status_code == 415
+    unreadable = client.post(
+        "/api/projects", data="nope", content_type="application/json", headers=mei.bearer
+    )
+    assert unreadable.status_code == 400 and unreadable.json["error"]
 
 
 def test_others_do_not_see_a_project(client, auth, make_user):

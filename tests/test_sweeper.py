@@ -24,7 +24,7 @@ def record_job(user_id: int, project_name: str):  # noqa: ANN201 - a Started
     """A brainstorm recorded and committed, as the start path does before it enqueues."""
     user = db.session.get(User, user_id)
     project = create_project(user, project_name)
-    params = BRAINSTORM.validate(
+    params = BRAINSTORM.params.model_validate(
         {
             "platform": "douyin",
             "genrePaths": [["女频", "爱情", "甜宠"]],

@@ -1,14 +1,16 @@
 """Sign-up, sign-in and sign-out pages."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from app import audit
 from app.auth.forms import LoginForm, SignupForm
-from app.auth.models import User
+from app.auth.models import User, verify_password
 from app.extensions import db, limiter, login_manager
+from app.inputs import Filter, Inputs, Text, accepts, id_from, natural
 from app.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -17,11 +19,12 @@ bp = Blueprint("auth", __name__)
 @login_manager.user_loader
 def load_user(identity: str) -> User | None:
     """The user of a session, if its session version is still current."""
-    user_id, _sep, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    raw_id, _sep, raw_version = identity.partition(":")
+    user_id, version = id_from(raw_id), natural(raw_version)
+    if user_id is None or version is None:
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user and user.session_version == int(version) else None
+    user = db.session.get(User, user_id)
+    return user if user and user.session_version == version else None
 
 
 def find_user(username: str) -> User | None:
@@ -46,16 +49,22 @@ def signup() -> str | Response:
     return render_template("auth/signup.html", form=form), 422 if form.errors else 200
 
 
+class Next(Inputs):
+    next: Filter(Text(2000)) = None  # where to go after signing in; checked by safe_next
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-def login() -> str | Response | tuple[str, int]:
+@accepts(query=Next)
+def login(query: Next) -> str | Response | tuple[str, int]:
     """Sign in with a username and password."""
     form = LoginForm()
     if form.validate_on_submit():
         user = find_user(form.username.data)
-        if user and user.check_password(form.password.data):
+        if verify_password(user, form.password.data):
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), url_for("projects.index")), 303)
+            return redirect(safe_next(query.next, url_for("projects.index")), 303)
+        audit.record("sign_in_failed", username=form.username.data)
         form.password.errors.append(_("Wrong username or password."))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 

@@ -2,18 +2,25 @@
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 
-from app.api import api, api_user, fail, json_body
+from app.api import api, api_user
 from app.brainstorm.kind import BRAINSTORM
-from app.extensions import db, limiter
+from app.brainstorm.params import BrainstormParams
+from app.errors import fail
+from app.extensions import db
+from app.inputs import Id, Inputs, accepts, key_from
 from app.jobs.access import job_for
 from app.jobs.control import launch
-from app.jobs.kinds import ParamsError
-from app.jobs.starting import KeyReused, start_job
+from app.jobs.starting import KeyReused, limit_starts, start_job
 from app.jobs.state import load_state
 from app.projects.access import project_for
+
+
+class StartBrainstorm(Inputs):
+    project_id: Id
+    params: BrainstormParams
 
 
 def _started(transform: Any) -> dict[str, Any]:
@@ -25,23 +32,27 @@ def _started(transform: Any) -> dict[str, Any]:
     }
 
 
+def idempotency_key() -> str | None:
+    """The Idempotency-Key header, if sent; 422 if it is not 1-100 printable ASCII characters."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None or not raw.strip():
+        return None
+    key = key_from(raw)
+    if key is None:
+        message = _("Idempotency-Key must be 1 to 100 printable ASCII characters.")
+        fail(422, message, field="Idempotency-Key")
+    return key
+
+
 @api.post("/brainstorm/start")
-@limiter.limit(lambda: current_app.config["RATELIMIT_JOBS"], key_func=lambda: str(api_user().id))
-def start_brainstorm() -> tuple[dict[str, Any], int]:
+@limit_starts
+@accepts(body=StartBrainstorm)
+def start_brainstorm(body: StartBrainstorm) -> tuple[dict[str, Any], int]:
     """202 with the new job; the same key again → the same answer; 409 while one is active."""
-    body = json_body()
-    project_id = body.get("projectId")
-    if not isinstance(project_id, int) or isinstance(project_id, bool):
-        fail(422, _("projectId must be a project's id."), field="projectId")
-    project = project_for(api_user().id, project_id, write=True)
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > 100:
-        fail(422, _("Idempotency-Key is longer than 100 characters."), field="Idempotency-Key")
+    project = project_for(api_user().id, body.project_id, write=True)
+    key = idempotency_key()
     try:
-        params = BRAINSTORM.validate(body.get("params"))
-        started = start_job(BRAINSTORM, project.id, api_user().id, params, key)
-    except ParamsError as error:
-        fail(422, error.message, field=error.field)
+        started = start_job(BRAINSTORM, project.id, api_user().id, body.params, key)
     except KeyReused:
         db.session.rollback()
         fail(422, _("This Idempotency-Key was used with other params."), field="Idempotency-Key")
@@ -57,12 +68,12 @@ def start_brainstorm() -> tuple[dict[str, Any], int]:
     return _started(started.transform), 202
 
 
-@api.get("/ideations/<int:run_id>")
+@api.get("/ideations/<id:run_id>")
 def ideation(run_id: int) -> dict[str, Any]:
     """An ideation run (a brainstorm job) in full, straight from the database."""
     transform = job_for(api_user().id, run_id)
     if transform.kind != BRAINSTORM.name:
-        fail(404, _("Not found."))
+        abort(404)
     state = load_state(transform)
     streaming = None
     if transform.active or state.chunks:

@@ -6,12 +6,11 @@ from typing import Any
 import jiter
 from flask_babel import gettext as _
 
-from app.brainstorm.catalog import english_path, genre_paths, platform_label, writes_english
+from app.brainstorm.catalog import english_path, writes_english
+from app.brainstorm.params import BrainstormParams
 from app.i18n import N_
-from app.jobs.kinds import JobKind, OutputError, ParamsError, register
+from app.jobs.kinds import JobKind, OutputError, register
 
-MAX_PATHS = 5
-MAX_REQUIREMENTS = 2000
 TITLE_MAX, BODY_MAX = 200, 5000
 
 SYSTEM_PROMPT = """You are a story developer for short vertical-video dramas (1-3 minute
@@ -20,62 +19,6 @@ story ideas with a strong hook in the first seconds, a clear protagonist and con
 and a reversal. Write in the language of the platform and genres you are given.
 Answer with JSON only, no prose and no code fences, exactly in this shape:
 {"ideas": [{"title": "...", "body": "..."}]}"""
-
-
-def _ints(value: Any, field: str) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise ParamsError(field, _("Give whole numbers."))
-    return value
-
-
-def validate(raw: Any) -> dict[str, Any]:
-    """Clean brainstorm params or raise ParamsError naming the field."""
-    if not isinstance(raw, dict):
-        raise ParamsError("params", _("params must be an object."))
-    platform = (
-        platform_label(raw.get("platform") or "") if isinstance(raw.get("platform"), str) else None
-    )
-    if platform is None:
-        raise ParamsError("platform", _("Choose a platform from the list."))
-    paths = raw.get("genrePaths")
-    if not isinstance(paths, list) or not paths:
-        raise ParamsError("genrePaths", _("Choose at least one genre."))
-    if len(paths) > MAX_PATHS:
-        raise ParamsError("genrePaths", _("Choose at most %(n)d genres.", n=MAX_PATHS))
-    known = set(genre_paths())
-    clean_paths = []
-    for path in paths:
-        if not isinstance(path, list) or tuple(path) not in known:
-            raise ParamsError("genrePaths", _("Choose genres from the list."))
-        clean_paths.append(list(path))
-    if len({tuple(p) for p in clean_paths}) != len(clean_paths):
-        raise ParamsError("genrePaths", _("Each genre may be chosen once."))
-    proportions = _ints(raw.get("genreProportions"), "genreProportions")
-    if len(proportions) != len(clean_paths):
-        raise ParamsError("genreProportions", _("Give one proportion for each genre."))
-    if any(p < 1 or p > 100 for p in proportions) or sum(proportions) != 100:
-        raise ParamsError(
-            "genreProportions", _("Proportions must be between 1 and 100 and add up to 100.")
-        )
-    requirements = raw.get("requirements", "")
-    if not isinstance(requirements, str):
-        raise ParamsError("requirements", _("Requirements must be text."))
-    if len(requirements.strip()) > MAX_REQUIREMENTS:
-        raise ParamsError(
-            "requirements", _("Requirements are limited to %(n)d characters.", n=MAX_REQUIREMENTS)
-        )
-    num = raw.get("numIdeas", 5)
-    if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 10:
-        raise ParamsError("numIdeas", _("Ask for between 1 and 10 ideas."))
-    return {
-        "platform": platform,
-        "genrePaths": clean_paths,
-        "genreProportions": proportions,
-        "requirements": requirements.strip(),
-        "numIdeas": num,
-    }
 
 
 def build_messages(params: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -149,7 +92,7 @@ BRAINSTORM = register(
         label=lambda: _("Brainstorm"),
         params_type="brainstorm_params",
         output_type="brainstorm_idea",
-        validate=validate,
+        params=BrainstormParams,
         build_messages=build_messages,
         parse=parse,
         target=lambda params: params["numIdeas"],

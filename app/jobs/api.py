@@ -1,23 +1,18 @@
 """The generic job API: state, cancel, retry."""
 
+from datetime import timedelta
 from typing import Any
 
-from flask import request
 from flask_babel import gettext as _
 
-from app.api import api, api_user, fail
-from app.clock import iso
+from app.api import api, api_user
+from app.clock import iso, utcnow
+from app.errors import fail
+from app.inputs import Inputs, Moment, accepts
 from app.jobs.access import job_for
 from app.jobs.control import cancel_job, retry_job
-from app.jobs.listing import (
-    MAX_PAGE,
-    PAGE_SIZE,
-    Filters,
-    finished_since,
-    job_summary,
-    list_jobs,
-    parse_since,
-)
+from app.jobs.listing import MAX_PAGE, Filters, JobsQuery, finished_since, job_summary, list_jobs
+from app.jobs.starting import limit_starts
 from app.jobs.state import load_state
 from app.projects.access import project_for
 
@@ -32,13 +27,13 @@ def _state(job_id: int) -> dict[str, Any]:
     }
 
 
-@api.get("/jobs/<int:job_id>")
+@api.get("/jobs/<id:job_id>")
 def job_state(job_id: int) -> dict[str, Any]:
     """A job's state, params, results and the current attempt's chunks."""
     return _state(job_id)
 
 
-@api.post("/jobs/<int:job_id>/cancel")
+@api.post("/jobs/<id:job_id>/cancel")
 def cancel_job_api(job_id: int) -> dict[str, Any]:
     """Cancel an active job: 200 with its state, 409 if it had ended."""
     if not cancel_job(job_for(api_user().id, job_id, write=True)):
@@ -46,7 +41,8 @@ def cancel_job_api(job_id: int) -> dict[str, Any]:
     return _state(job_id)
 
 
-@api.post("/jobs/<int:job_id>/retry")
+@api.post("/jobs/<id:job_id>/retry")
+@limit_starts
 def retry_job_api(job_id: int) -> tuple[dict[str, Any], int]:
     """Retry a failed or cancelled job: 202 with its state; 409 otherwise."""
     outcome = retry_job(job_for(api_user().id, job_id, write=True))
@@ -58,11 +54,10 @@ def retry_job_api(job_id: int) -> tuple[dict[str, Any], int]:
 
 
 @api.get("/jobs")
-def list_jobs_api() -> dict[str, Any]:
+@accepts(query=JobsQuery)
+def list_jobs_api(query: JobsQuery) -> dict[str, Any]:
     """The user's jobs with the Jobs page's filters: ?status=&kind=&project=&before=&limit=."""
-    filters = Filters.parse(request.args)
-    limit = request.args.get("limit", default=PAGE_SIZE, type=int)
-    page = list_jobs(api_user().id, filters, request.args.get("before"), limit)
+    page = list_jobs(api_user().id, query, query.before, query.page_size)
     return {"jobs": [job_summary(t, name) for t, name in page.rows], "next": page.next_cursor}
 
 
@@ -73,7 +68,7 @@ def running_jobs() -> dict[str, Any]:
     return {"jobs": [job_summary(t, name) for t, name in page.rows]}
 
 
-@api.get("/background-jobs/by-session/<int:project_id>")
+@api.get("/background-jobs/by-session/<id:project_id>")
 def latest_job_of_project(project_id: int) -> dict[str, Any]:
     """The latest job of a project ({"job": null} when it has none)."""
     project = project_for(api_user().id, project_id)
@@ -82,13 +77,14 @@ def latest_job_of_project(project_id: int) -> dict[str, Any]:
     return {"job": job_summary(*job) if job else None}
 
 
+class Since(Inputs):
+    since: Moment | None = None
+
+
 @api.get("/background-jobs/recent-completions")
-def recent_completions() -> dict[str, Any]:
+@accepts(query=Since)
+def recent_completions(query: Since) -> dict[str, Any]:
     """The user's jobs that ended since ?since= (ISO time; default: the last 24 hours)."""
-    raw = request.args.get("since")
-    try:
-        since = parse_since(raw)
-    except ValueError:
-        fail(400, _("since must be an ISO 8601 time, e.g. 2026-11-22T10:00:00Z."), field="since")
+    since = query.since or utcnow() - timedelta(days=1)
     rows = finished_since(api_user().id, since)
     return {"jobs": [job_summary(t, name) for t, name in rows], "since": iso(since)}

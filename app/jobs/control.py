@@ -10,6 +10,7 @@ from app.jobs import lifecycle
 from app.jobs.events import announce, publish, user_channel
 from app.jobs.models import Transform
 from app.jobs.queue import dequeue, enqueue
+from app.jobs.starting import check_capacity
 
 
 def mark_seen(transform: Transform) -> None:
@@ -41,8 +42,10 @@ def cancel_job(transform: Transform) -> bool:
 
 def retry_job(transform: Transform) -> str:
     """Run a failed or cancelled job again: "retried", "not_finished" or "conflict" (another
-    job of its kind is active in the project)."""
+    job of its kind is active in the project). Refused (429) over the owner's cap."""
     begin_write()
+    if transform.status in ("failed", "cancelled"):
+        check_capacity(transform.created_by)
     try:
         with db.session.begin_nested():
             changed = lifecycle.retry(transform.id)

@@ -4,13 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-
-class ParamsError(ValueError):
-    """Invalid parameters, naming the field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
+from app.inputs import Inputs
 
 
 class OutputError(ValueError):
@@ -23,8 +17,8 @@ class JobKind:
     label: Callable[[], str]
     params_type: str
     output_type: str
-    # Clean the user's parameters, raising ParamsError.
-    validate: Callable[[Any], dict[str, Any]]
+    # What a start asks for: validated from JSON (strictly) and forms (laxly).
+    params: type[Inputs]
     # The chat messages for an attempt, given the params and the results already kept.
     build_messages: Callable[[dict[str, Any], list[dict[str, Any]]], list[dict[str, str]]]
     # Complete results found in the raw text so far; final=True parses strictly.

@@ -1,13 +1,15 @@
 """A user's jobs, filtered and paged by keyset (newest first): the Jobs page and its API."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator, Field
 from sqlalchemy import func, select, tuple_
 
-from app.clock import iso, utcnow
+from app.clock import iso
 from app.extensions import db
+from app.inputs import Filter, Id, Inputs, Whole, id_from, moment_from, one_of
 from app.jobs.kinds import KINDS
 from app.jobs.models import ACTIVE, FINAL, Transform
 from app.projects.models import Project
@@ -25,39 +27,44 @@ PAGE_SIZE = 25
 MAX_PAGE = 100
 
 
-@dataclass(frozen=True)
-class Filters:
-    status: str | None = None
-    kind: str | None = None
-    project_id: int | None = None
-
-    @classmethod
-    def parse(cls, args: Any) -> "Filters":
-        """Filters from query arguments; unknown values are ignored, not errors."""
-        status = args.get("status") if args.get("status") in GROUPS else None
-        kind = args.get("kind") if args.get("kind") in KINDS else None
-        project = args.get("project", type=int)
-        return cls(status, kind, project)
-
-    def query_args(self) -> dict[str, Any]:
-        """These filters as URL query arguments."""
-        pairs = {"status": self.status, "kind": self.kind, "project": self.project_id}
-        return {k: v for k, v in pairs.items() if v is not None}
-
-
-def parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
+def parse_cursor(raw: str) -> tuple[datetime, int] | None:
     """A page cursor "<iso time>_<id>" (the last row of the page before), or None."""
-    if not raw or "_" not in raw:
-        return None
     moment, _sep, job_id = raw.rpartition("_")
-    try:
-        return datetime.fromisoformat(moment), int(job_id)
-    except ValueError:
-        return None
+    when, after = moment_from(moment), id_from(job_id)
+    return (when, after) if when is not None and after is not None else None
 
 
 def cursor_of(transform: Transform) -> str:
     return f"{transform.created_at.isoformat()}_{transform.id}"
+
+
+class Filters(Inputs):
+    """The Jobs page's filters (values that cannot be read are ignored, not errors)."""
+
+    status: Filter(one_of(GROUPS)) = None
+    kind: Filter(one_of(KINDS)) = None
+    project_id: Filter(Id) = Field(None, alias="project")
+
+    def query_args(self) -> dict[str, Any]:
+        """These filters (not a page's cursor or size) as URL query arguments."""
+        return self.model_dump(by_alias=True, exclude_none=True, include=set(Filters.model_fields))
+
+
+PageCursor = Annotated[
+    tuple[datetime, int],
+    BeforeValidator(lambda v: (parse_cursor(v) or v) if isinstance(v, str) else v),
+]
+
+
+class JobsQuery(Filters):
+    """A page of the Jobs list: its filters, the cursor of the page before, the page size."""
+
+    before: Filter(PageCursor) = None
+    limit: Filter(Whole) = None
+
+    @property
+    def page_size(self) -> int:
+        return max(1, min(self.limit or PAGE_SIZE, MAX_PAGE))
 
 
 @dataclass
@@ -79,10 +86,12 @@ def with_projects(*where: Any, order_by: Any, limit: int) -> list[tuple[Transfor
 
 
 def list_jobs(
-    user_id: int, filters: Filters, before: str | None = None, limit: int = PAGE_SIZE
+    user_id: int,
+    filters: Filters,
+    before: tuple[datetime, int] | None = None,
+    limit: int = PAGE_SIZE,
 ) -> Page:
     """One page of the user's jobs, newest first, after the cursor."""
-    limit = max(1, min(limit, MAX_PAGE))
     where = [Transform.created_by == user_id]
     if filters.status:
         where.append(Transform.status.in_(GROUPS[filters.status]))
@@ -90,24 +99,14 @@ def list_jobs(
         where.append(Transform.kind == filters.kind)
     if filters.project_id:
         where.append(Transform.project_id == filters.project_id)
-    if cursor := parse_cursor(before):
+    if before is not None:
         # A row-value comparison, which both databases answer from the keyset's index.
-        where.append(tuple_(Transform.created_at, Transform.id) < tuple_(*cursor))
+        where.append(tuple_(Transform.created_at, Transform.id) < tuple_(*before))
     newest_first = (Transform.created_at.desc(), Transform.id.desc())
     rows = with_projects(*where, order_by=newest_first, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, cursor_of(rows[-1][0]) if more and rows else None)
-
-
-def parse_since(raw: str | None) -> datetime:
-    """An ISO 8601 time as naive UTC (the default: a day ago); ValueError if unreadable."""
-    if not raw:
-        return utcnow() - timedelta(days=1)
-    moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
 
 
 def finished_since(user_id: int, since: datetime) -> list[tuple[Transform, str]]:

@@ -5,14 +5,35 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app, g
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.artifacts.models import Artifact, TransformInput
-from app.extensions import begin_write, db
+from app.auth.models import User
+from app.errors import Refused
+from app.extensions import begin_write, db, limiter
+from app.inputs import Inputs
 from app.jobs.kinds import JobKind
 from app.jobs.lifecycle import max_retries
 from app.jobs.models import ACTIVE, Transform
+
+# What holds a worker or will soon: a job waiting for its writer's answers does not count.
+BUSY = ("pending", "running", "retrying")
+
+
+def _starter() -> str:
+    """Starts are counted per user, whichever way they come (form, API, bearer or session)."""
+    user = g.get("api_user") or current_user
+    return f"user-{user.id}"
+
+
+# Every view that starts or restarts a job carries this: one counter per user across them.
+limit_starts = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_JOBS"], scope="job-starts", key_func=_starter
+)
 
 
 class KeyReused(ValueError):
@@ -49,16 +70,35 @@ def _existing(user_id: int, key: str | None, project_id: int, kind: str) -> Star
     return Started(active, "conflict") if active is not None else None
 
 
+def check_capacity(user_id: int) -> None:
+    """Refuse (429) a start that would give the user more busy jobs than allowed. Holds the
+    user's row until the caller commits, so two starts cannot both slip under the cap."""
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    busy = db.session.scalar(
+        select(func.count(Transform.id)).where(
+            Transform.created_by == user_id, Transform.status.in_(BUSY)
+        )
+    )
+    cap = current_app.config["MAX_ACTIVE_JOBS_PER_USER"]
+    if (busy or 0) >= cap:
+        raise Refused(
+            429,
+            _("You have %(n)d jobs waiting or running: start more when some have ended.", n=cap),
+        )
+
+
 def start_job(
-    kind: JobKind, project_id: int, user_id: int, params: dict[str, Any], key: str | None
+    kind: JobKind, project_id: int, user_id: int, params: Inputs, key: str | None
 ) -> Started:
     """Record a pending job and its params artifact (the caller commits, then enqueues)."""
-    digest = _digest(kind, project_id, params)
+    values = params.model_dump(mode="json", by_alias=True)
+    digest = _digest(kind, project_id, values)
     begin_write()
     found = _existing(user_id, key, project_id, kind.name)
     if found is None:
+        check_capacity(user_id)
         try:
-            found = Started(_insert(kind, project_id, user_id, params, key, digest), "created")
+            found = Started(_insert(kind, project_id, user_id, values, key, digest), "created")
         except IntegrityError:
             # Another request won the race between our check and our insert; this unit
             # wrote nothing else, so roll it all back and take the winner.

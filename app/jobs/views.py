@@ -7,12 +7,15 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.errors import Refused
 from app.extensions import db
+from app.inputs import accepts
 from app.jobs.access import job_for
 from app.jobs.control import cancel_job, mark_seen, retry_job
 from app.jobs.kinds import KINDS
-from app.jobs.listing import GROUPS, Filters, list_jobs
+from app.jobs.listing import GROUPS, JobsQuery, list_jobs
 from app.jobs.models import Transform
+from app.jobs.starting import limit_starts
 from app.jobs.state import load_state
 from app.projects.models import Project, visible_projects
 from app.redirects import safe_next
@@ -22,17 +25,17 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 @bp.get("/")
 @login_required
-def index() -> str:
+@accepts(query=JobsQuery)
+def index(query: JobsQuery) -> str:
     """Every job of the writer: running, waiting, finished; filtered, newest first."""
-    filters = Filters.parse(request.args)
-    page = list_jobs(current_user.id, filters, request.args.get("before"))
+    page = list_jobs(current_user.id, query, query.before)
     projects = db.session.scalars(visible_projects(current_user.id)).all()
     return render_template(
-        "jobs/index.html", page=page, filters=filters, groups=GROUPS, kinds=KINDS, projects=projects
+        "jobs/index.html", page=page, filters=query, groups=GROUPS, kinds=KINDS, projects=projects
     )
 
 
-@bp.get("/<int:job_id>")
+@bp.get("/<id:job_id>")
 @login_required
 def show(job_id: int) -> str:
     """Params, progress, the streamed text and the results, as the database holds them."""
@@ -54,7 +57,7 @@ def _after_action(transform: Transform) -> Response | str:
     return redirect(safe_next(request.form.get("next"), fallback), 303)
 
 
-@bp.post("/<int:job_id>/cancel")
+@bp.post("/<id:job_id>/cancel")
 @login_required
 def cancel(job_id: int) -> Response | str:
     """Stop the job; what it wrote so far is kept."""
@@ -64,12 +67,18 @@ def cancel(job_id: int) -> Response | str:
     return _after_action(transform)
 
 
-@bp.post("/<int:job_id>/retry")
+@bp.post("/<id:job_id>/retry")
 @login_required
+@limit_starts
 def retry(job_id: int) -> Response | str:
     """Run a failed or cancelled job again, at the same address."""
     transform = job_for(current_user.id, job_id, write=True)
-    outcome = retry_job(transform)
+    try:
+        outcome = retry_job(transform)
+    except Refused as refusal:
+        db.session.rollback()
+        outcome = "refused"
+        flash(refusal.message)
     if outcome == "conflict":
         flash(_("Another job of this kind is running in the project; retry when it ends."))
     elif outcome == "not_finished":

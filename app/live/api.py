@@ -5,6 +5,7 @@ from typing import Any
 
 from app.api import api, api_user
 from app.extensions import db
+from app.inputs import Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.models import FINAL
 from app.jobs.state import load_state
@@ -55,15 +56,20 @@ def _finished(update: Update) -> bool:
     return update.state is not None and update.state.transform.status in FINAL
 
 
-@api.get("/streaming/transform/<int:transform_id>")
-def transform_stream(transform_id: int) -> Any:
+class JobStream(Inputs):
+    after: cursor.After = None
+
+
+@api.get("/streaming/transform/<id:transform_id>")
+@accepts(query=JobStream)
+def transform_stream(transform_id: int, query: JobStream) -> Any:
     """While the job runs, its SSE stream; once finished, its final JSON (a client resuming
     with a cursor still gets what it missed, then done)."""
     transform = job_for(api_user().id, transform_id)
-    resuming = cursor.from_request() is not None
+    resuming = cursor.from_request(query.after) is not None
     if not transform.active and not resuming:
         state = load_state(transform, with_chunks=False)
         return {"status": transform.status, "error": transform.error, "results": state.results}
-    feed, user_id = Feed(transform.id, cursor.from_request()), api_user().id
+    feed, user_id = Feed(transform.id, cursor.from_request(query.after)), api_user().id
     db.session.close()
     return event_stream(follow(feed, user_id, render_json, _finished))

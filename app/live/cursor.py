@@ -1,10 +1,12 @@
 """The stream cursor "attempt.seq": parsing it, and what a client has missed since."""
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from flask import request
+from pydantic import BeforeValidator
 
-MAX_PART = 2**31 - 1
+from app.inputs import Filter, natural
 
 
 @dataclass(frozen=True)
@@ -18,18 +20,18 @@ class Cursor:
 
 def parse(raw: str | None) -> Cursor | None:
     """A cursor from "a.s", or None when it cannot be read (the client gets a snapshot)."""
-    if not raw:
-        return None
-    attempt, sep, seq = raw.strip().partition(".")
-    if not sep or not attempt.isdigit() or not seq.isdigit():
-        return None
-    a, s = int(attempt), int(seq)
-    if a > MAX_PART or s > MAX_PART:
-        return None
-    return Cursor(a, s)
+    attempt, sep, seq = (raw or "").strip().partition(".")
+    a, s = natural(attempt), natural(seq)
+    return Cursor(a, s) if sep and a is not None and s is not None else None
 
 
-def from_request() -> Cursor | None:
+# ?after= in a stream's query: unreadable means "no cursor" (a snapshot), never an error.
+After = Filter(
+    Annotated[Cursor, BeforeValidator(lambda v: parse(v) or v if isinstance(v, str) else v)]
+)
+
+
+def from_request(after: Cursor | None) -> Cursor | None:
     """Last-Event-ID (sent on reconnect) wins over ?after= (the page's render point)."""
     last = request.headers.get("Last-Event-ID")
-    return parse(last) if last else parse(request.args.get("after"))
+    return parse(last) if last else after

@@ -8,6 +8,7 @@ from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from app.extensions import db
+from app.inputs import Filter, Id, Inputs, Text, accepts
 from app.jobs.access import job_for
 from app.jobs.control import mark_seen
 from app.jobs.listing import active_count, with_projects
@@ -117,17 +118,23 @@ class UserView:
             mark_seen(transform)
 
 
+class PageStream(Inputs):
+    job: Filter(Id) = None  # present but unreadable: a 404, like an unknown job
+    after: cursor.After = None
+    rows: Filter(Text(1)) = None
+
+
 @bp.get("/events")
-def events() -> Response:
+@accepts(query=PageStream)
+def events(query: PageStream) -> Response:
     """The signed-in user's page stream: notices and the nav count on every page, one
     job's deltas with ?job=, the Jobs page's rows with ?rows=1."""
     if not current_user.is_authenticated:
         abort(401)
     feed = None
     if "job" in request.args:
-        job_id = request.args.get("job", type=int)
-        feed = Feed(job_for(current_user.id, job_id).id, cursor.from_request())
-    view = UserView(current_user.id, feed.job_id if feed else None, request.args.get("rows") == "1")
+        feed = Feed(job_for(current_user.id, query.job).id, cursor.from_request(query.after))
+    view = UserView(current_user.id, feed.job_id if feed else None, query.rows == "1")
     db.session.close()
     return event_stream(
         follow(feed, view.user_id, render_update, on_user=view, user_catch_up=view.catch_up)

@@ -26,7 +26,7 @@ def unseen(user_id: int) -> list[tuple[Transform, str]]:
     )
 
 
-@bp.post("/<int:job_id>/dismiss")
+@bp.post("/<id:job_id>/dismiss")
 @login_required
 def dismiss(job_id: int) -> Response | tuple[str, int]:
     """Mark the job's outcome seen, in every tab."""

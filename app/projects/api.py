@@ -2,24 +2,23 @@
 
 from typing import Any
 
-from flask_babel import gettext as _
-
-from app.api import api, api_user, fail, json_body
+from app.api import api, api_user
 from app.extensions import db
+from app.inputs import Inputs, Text, accepts
 from app.projects.domain import create_project
+
+NAME_MAX, DESCRIPTION_MAX = 120, 2000
+
+
+class NewProject(Inputs):
+    name: Text(NAME_MAX, min_length=1)
+    description: Text(DESCRIPTION_MAX) = ""
 
 
 @api.post("/projects")
-def create_project_api() -> tuple[dict[str, Any], int]:
+@accepts(body=NewProject)
+def create_project_api(body: NewProject) -> tuple[dict[str, Any], int]:
     """Create a project: {name, description?} → 201 {projectId}."""
-    body = json_body()
-    name, description = body.get("name"), body.get("description", "")
-    if not isinstance(name, str) or not name.strip():
-        fail(422, _("name is required."), field="name")
-    if len(name) > 120:
-        fail(422, _("name is longer than 120 characters."), field="name")
-    if not isinstance(description, str) or len(description) > 2000:
-        fail(422, _("description must be text of at most 2000 characters."), field="description")
-    project = create_project(api_user(), name, description)
+    project = create_project(api_user(), body.name, body.description)
     db.session.commit()
     return {"projectId": project.id}, 201

@@ -30,7 +30,7 @@ def index() -> str | Response | tuple[str, int]:
     return render_template("projects/index.html", projects=projects, form=form), status
 
 
-@bp.get("/<int:project_id>")
+@bp.get("/<id:project_id>")
 @login_required
 def show(project_id: int) -> str:
     """A project: its jobs, newest first."""
