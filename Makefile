@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test test-all lint format bench install install-test clean
+.PHONY: run test test-all fuzz lint format bench install install-test clean
 
 run: install
 	$(BIN)/python app.py
@@ -15,7 +15,10 @@ test: install-test
 	$(BIN)/python -m pytest $(ARGS)
 
 test-all: install-test
-	$(BIN)/python -m pytest -m "slow or not slow" $(ARGS)
+	$(BIN)/python -m pytest -m "not fuzz" $(ARGS)
+
+fuzz: install-test
+	$(BIN)/python -m pytest -m fuzz $(ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
