@@ -1,6 +1,11 @@
-"""Every object is reached through its owner: to anyone else every route answers 404."""
+"""Every route × every principal: objects are reached through project membership only.
+
+A principal is who asks (a member of the project in some role, or a stranger) and how (a
+session, a bearer token, nobody). Roles to come (collaborator, viewer) are rows of PRINCIPALS
+and of ALLOWED; the sweep below needs no change for them."""
 
 import re
+from dataclasses import dataclass
 
 import pytest
 
@@ -16,10 +21,51 @@ PARAMS = {
 }
 # Routes that name an object in the query string rather than the path.
 QUERY_OBJECTS = {"live.events": "job"}
+# Routes anyone may open.
+PUBLIC = {"static", "auth.login", "auth.signup", "auth.home"}
 # Routes with no object: they list or create the caller's own things.
-NO_OBJECT = {"static", "auth.login", "auth.signup", "auth.logout", "auth.home", "projects.index"}
-NO_OBJECT |= {"jobs.index", "api.list_jobs_api", "api.running_jobs", "api.recent_completions"}
-NO_OBJECT |= {"api.create_project_api", "api.start_brainstorm"}
+OWN_THINGS = {"auth.logout", "projects.index", "jobs.index", "api.list_jobs_api"}
+OWN_THINGS |= {"api.running_jobs", "api.recent_completions", "api.create_project_api"}
+OWN_THINGS |= {"api.start_brainstorm"}
+# What each role of a member may do to a project's objects.
+ALLOWED = {"owner": {"read", "write"}}
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str | None  # the role in the owned project; None: not a member
+    via: str  # "session", "bearer" or "nobody"
+
+
+PRINCIPALS = [
+    Principal("owner by session", "owner", "session"),
+    Principal("owner by token", "owner", "bearer"),
+    Principal("stranger by session", None, "session"),
+    Principal("stranger by token", None, "bearer"),
+    Principal("anonymous", None, "nobody"),
+]
+
+
+def expected(principal: Principal, endpoint: str, method: str) -> str:
+    """ "ok" (anything but 401/403/404), "denied" (401 or the sign-in page), "hidden" (404) or
+    "forbidden" (403: a member whose role does not allow it)."""
+    if principal.via == "nobody":
+        return "denied"
+    if endpoint in OWN_THINGS:
+        return "ok"
+    if principal.role is None:
+        return "hidden"
+    need = "read" if method == "GET" else "write"
+    return "ok" if need in ALLOWED[principal.role] else "forbidden"
+
+
+def outcome(response) -> str:  # noqa: ANN001 - a test response
+    if response.status_code == 401:
+        return "denied"
+    if response.status_code == 302 and "/login" in response.headers["Location"]:
+        return "denied"
+    return {404: "hidden", 403: "forbidden"}.get(response.status_code, "ok")
 
 
 @pytest.fixture
@@ -31,59 +77,68 @@ def owned(client, make_user, app) -> dict:
     ).json["transformId"]
     with app.app_context():
         assert db.session.get(Transform, job) is not None
-    return {
-        "project_id": project,
-        "job_id": job,
-        "run_id": job,
-        "transform_id": job,
-        "account": mei,
-    }
+    ids = {"project_id": project, "job_id": job, "run_id": job, "transform_id": job}
+    return {"ids": ids, "owner": mei, "stranger": make_user("bo")}
 
 
-def test_every_route_is_404_to_another_user(app, client, auth, make_user, owned):
-    bo = make_user("bo")
-    auth.login(bo)
-    token = auth.csrf("/projects/")
-    checked = []
+def requests_of(app, ids: dict) -> list[tuple[str, str, str, dict]]:
+    """(endpoint, method, url, query) for every route that is not public."""
+    found = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in NO_OBJECT:
+        if rule.endpoint in PUBLIC:
             continue
-        args = {name: owned[name] for name in rule.arguments}  # KeyError: a new object kind
-        assert args or rule.endpoint in QUERY_OBJECTS, f"{rule} names no object: classify it"
+        args = {name: ids[name] for name in rule.arguments}  # KeyError: a new object kind
+        named = bool(args) or rule.endpoint in QUERY_OBJECTS
+        assert named or rule.endpoint in OWN_THINGS, f"{rule} names no object: classify it"
         query = (
-            {QUERY_OBJECTS[rule.endpoint]: owned["job_id"]}
-            if rule.endpoint in QUERY_OBJECTS
-            else {}
+            {QUERY_OBJECTS[rule.endpoint]: ids["job_id"]} if rule.endpoint in QUERY_OBJECTS else {}
         )
         url = rule.rule
         for name, value in args.items():
-            url = re.sub(rf"<(?:int:)?{name}>", str(value), url)
+            url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            headers = {"X-CSRFToken": token}
-            kwargs = {"query_string": query, "headers": headers}
-            if method != "GET":
-                kwargs["data"] = {"csrf_token": token}
-            session_response = client.open(url, method=method, **kwargs)
-            assert session_response.status_code == 404, (method, url, "session")
-            if url.startswith("/api/"):
-                bearer = client.open(url, method=method, query_string=query, headers=bo.bearer)
-                assert bearer.status_code == 404, (method, url, "bearer")
-                assert bearer.json == {"error": "Not found."}
-            checked.append((method, rule.rule))
-    assert len(checked) >= 7
+            found.append((rule.endpoint, method, url, query))
+    return found
 
 
-def test_the_owner_reaches_the_same_objects(client, auth, owned):
-    """The sweep above is not vacuous: the owner gets through."""
-    mei = owned["account"]
-    for url in (f"/api/jobs/{owned['job_id']}", f"/api/ideations/{owned['run_id']}"):
-        assert client.get(url, headers=mei.bearer).status_code == 200
-    auth.login(mei)
-    assert client.get(f"/jobs/{owned['job_id']}").status_code == 200
-    assert client.get(f"/projects/{owned['project_id']}/brainstorm").status_code == 200
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: p.name)
+def test_every_route_answers_each_principal_as_its_role_allows(app, client, auth, owned, principal):
+    account = owned["owner" if principal.role == "owner" else "stranger"]
+    if principal.via == "session":
+        auth.login(account)
+    token = auth.csrf("/login")
+    checked = []
+    for endpoint, method, url, query in requests_of(app, owned["ids"]):
+        if principal.via == "bearer" and not url.startswith("/api/"):
+            continue  # tokens are for the API; a page with one is the anonymous case
+        if endpoint == "auth.logout" and principal.via == "session":
+            continue  # would end the session the sweep runs in (tested in test_auth)
+        headers = {"X-CSRFToken": token}
+        if principal.via == "bearer":
+            headers = account.bearer
+        kwargs = {"query_string": query, "headers": headers}
+        if method != "GET":
+            kwargs["data"] = {"csrf_token": token}
+        response = client.open(url, method=method, **kwargs)
+        want = expected(principal, endpoint, method)
+        assert outcome(response) == want, (principal.name, method, url, response.status_code)
+        if url.startswith("/api/") and response.status_code >= 400:
+            assert response.is_json and response.json["error"]
+        if want == "hidden":
+            assert url.startswith("/api/") is (response.json == {"error": "Not found."})
+        response.close()
+        checked.append((method, url))
+    assert len(checked) >= 8
 
 
 def test_unknown_ids_are_404_too(client, make_user):
     mei = make_user("mei")
     for url in ("/api/jobs/999999", "/api/ideations/999999", "/api/streaming/transform/999999"):
         assert client.get(url, headers=mei.bearer).status_code == 404
+
+
+def test_every_id_in_a_path_is_bounded(app):
+    """Routes name ids with the `id` converter (1 … 2**31−1), never the unbounded `int`."""
+    rules = [rule.rule for rule in app.url_map.iter_rules()]
+    assert [rule for rule in rules if re.search(r"<(int|float|uuid|any)\b", rule)] == []
+    assert any("<id:" in rule for rule in rules)

@@ -161,7 +161,9 @@ def test_recent_completions_since(client, app, mei):
     assert all(j["finishedAt"] > since for j in recent.json["jobs"])
     for raw in ("yesterday", "10000-01-01T00:00:00", "0001-01-01T00:00:00+05:00", "²"):
         bad = client.get(
-            "/api/background-jobs/recent-completions", query_string={"since": raw}, headers=mei.bearer
+            "/api/background-jobs/recent-completions",
+            query_string={"since": raw},
+            headers=mei.bearer,
         )
         assert bad.status_code == 422 and bad.json["field"] == "since", raw
 

@@ -219,7 +219,9 @@ def test_a_new_attempt_resets_the_streams(http, provider):
 
 
 @pytest.mark.parametrize(
-    "cursor", ["abc", "-1", "1.-1", "99999999999999999999.1", "1.999999999", "0.0", "7.3", ""]
+    "cursor",
+    ["abc", "-1", "1.-1", "99999999999999999999.1", "1.999999999", "0.0", "7.3", ""]
+    + ["².1", "1.٣", "9" * 5000 + ".1"],
 )
 def test_hostile_cursors_get_a_snapshot_of_this_job_only(http, provider, cursor):
     provider.script("other", ideas_json(IDEAS))
@@ -232,7 +234,7 @@ def test_hostile_cursors_get_a_snapshot_of_this_job_only(http, provider, cursor)
     mine_id = mine.json()["transformId"]
     wait_for(lambda: state(http, mine_id)["chunks"])
     for query in ({"after": cursor}, {}):
-        headers = {} if query else {"Last-Event-ID": cursor}
+        headers = {} if query else {"Last-Event-ID": cursor.encode()}
         url = f"/api/streaming/transform/{mine_id}"
         with http.stream("GET", url, params=query, headers=headers) as response:
             assert response.status_code == 200
