@@ -31,6 +31,7 @@ format: install-test
 bench: install-test
 	$(BIN)/python bench/start_latency.py
 	$(BIN)/python bench/stream_latency.py
+	$(BIN)/python bench/sign_in.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
