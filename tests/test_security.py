@@ -174,3 +174,19 @@ def test_refusals_are_audited_one_escaped_line_each(client, auth, make_user, cap
     assert lines[1].startswith("event=access_refused ") and f"user={bo.id}" in lines[1]
     assert lines[2].startswith("event=api_token_refused ") and "sw_wrong" not in lines[2]
     assert caplog.records[0].audit["event"] == "sign_in_failed"  # for a JSON formatter
+
+
+def test_an_unexpected_error_is_a_json_500_on_the_api_and_a_page_elsewhere(app, make_user):
+    mei = make_user("mei")
+    app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/api/broken", "broken_api", broken)
+    app.add_url_rule("/broken", "broken_page", broken)
+    client = app.test_client()
+    answer = client.get("/api/broken", headers=mei.bearer)
+    assert answer.status_code == 500 and answer.is_json and "a bug" not in answer.json["error"]
+    page = client.get("/broken")
+    assert page.status_code == 500 and "<html" in page.get_data(as_text=True)
