@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import RequestRedirect
 
 from app import audit
 
@@ -87,7 +88,19 @@ def _unexpected(error: InternalServerError) -> Response:
     return answer(500, MESSAGES[500]())
 
 
+def _api_redirect() -> Response | None:
+    """Routing's own redirects ("/api/jobs//1" → "/api/jobs/1") answer JSON under /api/ too:
+    Flask sends them as they are, past the error handlers."""
+    moved = request.routing_exception
+    if isinstance(moved, RequestRedirect) and wants_json():
+        return answer(
+            moved.code, _("This address moved: see Location."), [("Location", moved.new_url)]
+        )
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_api_redirect)
     app.register_error_handler(Refused, _refused)
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(PoolTimeout, _busy)

@@ -290,6 +290,14 @@ class Form(FlaskForm):
     """The WTForms forms (sign-in, sign-up, projects): text that cannot be stored is refused
     like any invalid field."""
 
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """Form fields only: Flask-WTF would read a JSON body as the fields, and fail (a
+            500) on JSON that is not an object, nests deeply or holds numbers and lists."""
+            if request.is_json and not request.form and not request.files:
+                return None
+            return super().wrap_formdata(form, formdata)
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:

@@ -95,7 +95,10 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint == "static":
         filename = (request.view_args or {}).get("filename", "")
-        if request.args.get("v") and request.args.get("v") == static_hash(filename):
+        # Only a file that was served is hashed: a refused name ("..%2F..%2Fdev%2Fzero") is
+        # neither read nor kept in the cache.
+        served = response.status_code < 400
+        if served and request.args.get("v") and request.args.get("v") == static_hash(filename):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         else:
             response.headers["Cache-Control"] = "no-cache"
