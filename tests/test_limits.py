@@ -98,9 +98,7 @@ def test_starts_are_counted_per_user_across_form_and_api_and_logout(limited, mak
 
 
 @pytest.mark.limits(100, 2)
-def test_busy_jobs_are_capped_per_user_and_waiting_for_answers_does_not_count(
-    limited, make_user
-):
+def test_busy_jobs_are_capped_per_user_and_waiting_for_answers_does_not_count(limited, make_user):
     mei = make_user("mei")
     client = limited.test_client()
     first, second, third = (new_project(client, mei, name) for name in "ABC")
