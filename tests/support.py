@@ -241,3 +241,17 @@ def empty_tables() -> None:
         for table in tables:
             db.session.execute(text(f"DELETE FROM {table}"))
     db.session.commit()
+
+
+def queue_of_its_own(redis_url: str) -> str:
+    """The same Redis server, another database: the workers of a live server (which share the
+    test database) never see what is queued there, so jobs stay as a test left them."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import redis
+
+    db_number = int(redis.Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0))
+    url = urlsplit(redis_url)
+    if url.scheme == "unix":
+        return f"unix://{url.path}?db={db_number + 8}"
+    return urlunsplit(url._replace(path=f"/{db_number + 8}"))

@@ -18,18 +18,19 @@ from unittest import mock
 from urllib.parse import quote, urlsplit
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from flask import Flask
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from support import CSRF, Account
+from support import CSRF, Account, queue_of_its_own
 
 from app import create_app
 from app.auth import models as auth_models
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import begin_write, db
 from app.jobs.models import Transform
 from app.web import static_hash
 
@@ -200,12 +201,21 @@ def discover(app: Flask, cookie: str, owned: dict[str, list[str]]) -> dict[str, 
 
 
 @pytest.fixture
-def world(app: Flask, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch) -> World:
+def world(
+    app: Flask,
+    make_user: Callable[..., Account],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> World:
     """The owner "mei" with two projects, a pending job and a failed one; another user "bo"."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # sign-ins by the thousand
     monkeypatch.setattr(auth_models, "_hasher", cheap)
     monkeypatch.setattr(auth_models, "DUMMY_HASH", cheap.hash("nobody's"))
     app.config.update(MAX_ACTIVE_JOBS_PER_USER=10_000, RATELIMIT_LOGIN=LIMIT, RATELIMIT_JOBS=LIMIT)
+    # No live server's worker may run this world's jobs: rows would change under the checks.
+    app.config["REDIS_URL"] = queue_of_its_own(app.config["REDIS_URL"])
+    app.extensions.pop("redis_client", None)
+    request.addfinalizer(lambda: redis.Redis.from_url(app.config["REDIS_URL"]).flushdb())
     accounts = {"owner": make_user("mei", PASSWORD), "other": make_user("bo", PASSWORD)}
     http, bearer, projects, jobs = app.test_client(), accounts["owner"].bearer, [], []
     for key in (KEY, "fuzz-failed"):
@@ -216,6 +226,7 @@ def world(app: Flask, make_user: Callable[..., Account], monkeypatch: pytest.Mon
         assert started.status_code == 202, started.json
         jobs.append(str(started.json["transformId"]))
     with app.app_context():
+        begin_write()
         failed = db.session.get(Transform, int(jobs[1]))
         failed.status, failed.error, failed.finished_at = "failed", "boom", utcnow()
         db.session.commit()

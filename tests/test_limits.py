@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Auth
 from sqlalchemy import func, select, update
+from support import queue_of_its_own
 
 from app import create_app
 from app.brainstorm.catalog import genre_paths
@@ -18,15 +19,6 @@ PARAMS = {
     "requirements": "",
     "numIdeas": 1,
 }
-
-
-def queue_of_its_own(redis_url: str) -> str:
-    """The same Redis server, another database: no worker of a live server runs these jobs,
-    so they stay busy for as long as the test needs."""
-    base, _sep, _query = redis_url.partition("?")
-    if base.startswith("unix://"):
-        return f"{base}?db=7"
-    return base.rsplit("/", 1)[0] + "/7"
 
 
 @pytest.fixture
