@@ -15,8 +15,9 @@ from app import errors
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.i18n import select_locale
 from app.inputs import IdConverter
-from app.jobs.kinds import KINDS
+from app.jobs.kinds import KINDS, label_of
 from app.jobs.listing import active_count
+from app.kinds import register_kinds
 from app.llm import is_demo
 
 # htmx 4 runs without eval; everything is same-origin.
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
+    register_kinds(app)
     for module in (auth, projects, brainstorm, jobs, live, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(api)
@@ -59,7 +61,8 @@ def init_app(app: Flask) -> None:
         _=_,
         current_locale=lambda: str(get_locale()),
         demo_model=lambda: is_demo(app.config),
-        kind_label=lambda name: KINDS[name].label() if name in KINDS else name,
+        kind_label=label_of,
+        progress_text=progress_text,
         results_label=lambda name: KINDS[name].results_label() if name in KINDS else name,
         active_jobs_count=lambda: active_count(current_user.id),
         unseen_notices=lambda: unseen(current_user.id),
@@ -80,6 +83,13 @@ def _limits_storage(redis_url: str | None) -> str:
         if redis_url.startswith("unix://")
         else redis_url
     )
+
+
+def progress_text(job: Any) -> str:
+    """A job's progress message in the viewer's language (a key with parameters)."""
+    if not job.progress_message:
+        return ""
+    return _(job.progress_message, **(job.progress_params or {}))
 
 
 def rawtext(text: str) -> Markup:

@@ -200,21 +200,14 @@ class WebServer:
 
 
 class Worker:
-    """A `python worker.py` process: the RQ worker, its sweeper child and its work horse."""
+    """A `python worker.py` process: its attempts and its sweeper run in its threads."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.process = Process(python("worker.py"), env, "Listening on", timeout=60)
+        self.process = Process(python("worker.py"), env, " ready: ", timeout=60)
         self.pid = self.process.proc.pid
 
-    def sweeper(self) -> int | None:
-        return next((p for p in children(self.pid) if "--sweeper" in cmdline(p)), None)
-
-    def horse(self) -> int | None:
-        """The forked child running a job (RQ puts it in its own process group)."""
-        return next((p for p in children(self.pid) if "--sweeper" not in cmdline(p)), None)
-
     def signal_group(self, sig: int) -> None:
-        """Signal the worker's process group: the worker and its sweeper (not the horse)."""
+        """Signal the worker (its process group: the process and nothing else)."""
         os.killpg(self.pid, sig)
 
     def output(self) -> str:
@@ -260,23 +253,21 @@ class Cluster:
         self.clients.append(StreamClient(url, account.bearer, job_id))
         return self.clients[-1]
 
-    def running_horse(self, owner: str | None) -> tuple[Worker, int]:
-        """The worker and work horse holding a lease "host:pid" (a child of our workers)."""
+    def holder(self, owner: str | None) -> "Worker":
+        """The worker holding a lease "host:pid:thread"."""
         assert owner, "the job has no lease owner"
-        pid = int(owner.rsplit(":", 1)[1])
+        pid = int(owner.split(":")[1])
         for worker in self.workers:
-            if pid in children(worker.pid) and "--sweeper" not in cmdline(pid):
-                assert worker.horse() == pid
-                return worker, pid
-        raise AssertionError(f"lease owner {owner} is not a work horse of this cluster")
+            if worker.pid == pid:
+                return worker
+        raise AssertionError(f"lease owner {owner} is not a worker of this cluster")
 
     def close(self) -> None:
         for client in self.clients:
             client.close()
         for http in self.http:
             http.close()
-        # SIGKILL everything we started, by id: work horses live in their own process
-        # groups (and outlive a killed worker), so they are found by the cluster's mark.
+        # SIGKILL everything we started, by the cluster's mark (whatever it started itself).
         for _round in range(3):
             pids = [p for p in marked(self.mark) if p != os.getpid()]
             if not pids:

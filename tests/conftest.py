@@ -12,7 +12,6 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from rq.registry import StartedJobRegistry
 from sqlalchemy import create_engine, text
 from support import (
     ROOT,
@@ -20,6 +19,7 @@ from support import (
     Process,
     Provider,
     Web,
+    busy_slots,
     create_account,
     empty_tables,
     python,
@@ -30,7 +30,7 @@ from app import create_app
 from app.config import database_url as map_database_url
 from app.embedded import EmbeddedRedis
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAME
+from app.jobs.queue import QUEUE_NAMES
 
 
 def free_port() -> int:
@@ -97,6 +97,8 @@ def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str,
         "RETRY_BASE_SECONDS": "0.2",
         "RETRY_MAX_SECONDS": "2",
         "STALL_SECONDS": "3",
+        # The machinery's own tests run the test-only echo kinds.
+        "EXTRA_JOB_KINDS": "tests.echo:ECHO,tests.echo:ECHO_LONG",
     }
     from flask_migrate import upgrade
 
@@ -134,7 +136,8 @@ def _empty(app: Flask) -> None:
     """Delete every row and the queue, so each test starts from nothing."""
     empty_tables()
     client = redis.Redis.from_url(app.config["REDIS_URL"])
-    client.delete(f"rq:queue:{QUEUE_NAME}")
+    for name in QUEUE_NAMES.values():
+        client.delete(f"rq:queue:{name}")
     for key in client.scan_iter("LIMITS*"):
         client.delete(key)
 
@@ -204,9 +207,7 @@ def server(live_server: Server, app: Flask, provider: Provider) -> Iterator[Serv
     provider.reset()
     yield live_server
     provider.reset()  # releases paused streams, so workers finish (fenced out) quickly
-    connection = redis.Redis.from_url(app.config["REDIS_URL"])
-    registry = StartedJobRegistry(QUEUE_NAME, connection=connection)
-    wait_for(lambda: registry.count == 0, timeout=30)
+    wait_for(lambda: busy_slots(app) == 0, timeout=30)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@
 #   GET    /_control/sent[?script=NAME]     -> [{"script", "request", "index", "token", "at"}]
 #   DELETE /_control/requests | /_control/sent[?script=NAME] -> {"cleared": n}
 #   GET    /_control/active                 -> int (chat responses still being written)
+# A script with "refuse_json_mode": true answers 400 to requests with a response_format.
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ class Script:
     usage: dict[str, int] | None = None
     finish_reason: str = "stop"
     times: int | None = None
+    # Answer 400 to a request asking for JSON output, as providers without JSON mode do.
+    refuse_json_mode: bool = False
     gate: threading.Event = field(default_factory=threading.Event)
     served: int = 0
 
@@ -231,6 +234,7 @@ def parse_script(data: Any) -> Script:
         usage=usage,
         finish_reason=finish_reason,
         times=_integer(data, "times"),
+        refuse_json_mode=bool(data.get("refuse_json_mode", False)),
     )
 
 
@@ -438,6 +442,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_error_json(400, f"No script named {name!r}", "unknown_script")
                 return
             script = found
+        if script.refuse_json_mode and "response_format" in body:
+            self._send_error_json(400, "response_format is not supported by this model")
+            return
         ordinal = state.next_ordinal(script)
         fault = script.fault
         if fault is not None and script.times is not None and ordinal >= script.times:

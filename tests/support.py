@@ -255,3 +255,15 @@ def queue_of_its_own(redis_url: str) -> str:
     if url.scheme == "unix":
         return f"unix://{url.path}?db={db_number + 8}"
     return urlunsplit(url._replace(path=f"/{db_number + 8}"))
+
+
+def busy_slots(app: Flask) -> int:
+    """How many attempts the workers on this Redis run now (each reports its slots)."""
+    from app.jobs.worker import status_key
+
+    with app.app_context():
+        from app.extensions import get_redis
+
+        connection = get_redis()
+        reports = [connection.get(key) for key in connection.scan_iter(status_key(app))]
+    return sum(sum(json.loads(r)["running"].values()) for r in reports if r)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.llm.demo import demo_reply, demo_tokens
+from app.brainstorm.demo import demo_reply
+from app.llm.demo import demo_tokens
 
 DATA = Path(__file__).resolve().parent.parent / "app" / "brainstorm" / "data"
 CJK = re.compile(

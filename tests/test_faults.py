@@ -10,7 +10,6 @@ the job is in exactly one final state. Recovery times are printed (run with -s) 
 up at the end of the module with the number of faults injected.
 """
 
-import os
 import signal
 import sys
 import threading
@@ -24,7 +23,6 @@ from cluster import (
     RedisServer,
     Store,
     after_idea,
-    alive,
     check_invariant,
     ideas_content,
     make_account,
@@ -143,10 +141,9 @@ def stored_text(store: Store, job_id: int, attempt: int) -> str:
 # ----------------------------------------------------------------------------- 1. kill, stop
 
 
-@pytest.mark.parametrize("target", ["horse", "worker"])
-def test_sigkill_mid_stream_the_job_runs_again_elsewhere(cluster, store, provider, target):
-    """SIGKILL the work horse (its RQ worker lives on), or the whole worker: its process
-    group (worker and sweeper) and its horse (RQ gives the horse a group of its own)."""
+def test_sigkill_mid_stream_the_job_runs_again_elsewhere(cluster, store, provider):
+    """SIGKILL the worker running the job: its lease expires and the sweeper of the other
+    worker retries the job there."""
     [web], [first, second] = cluster.start(webs=1, workers=2)
     account = make_account(store.app)
     http = cluster.api(web, account)
@@ -154,30 +151,21 @@ def test_sigkill_mid_stream_the_job_runs_again_elsewhere(cluster, store, provide
     job_id = start_job(http, "kill")
     client = cluster.stream(web, account, job_id)
     store.wait_chunks(job_id, 1, 10)
-    worker, horse = cluster.running_horse(store.job(job_id)["lease_owner"])
+    worker = cluster.holder(store.job(job_id)["lease_owner"])
     written = len(store.chunks(job_id, 1))
-    if target == "horse":
-        at = RECORD.fault("SIGKILL work horse")
-        os.kill(horse, signal.SIGKILL)
-    else:
-        at = RECORD.fault("SIGKILL worker (process group + horse)")
-        worker.signal_group(signal.SIGKILL)
-        os.kill(horse, signal.SIGKILL)
+    at = RECORD.fault("SIGKILL worker")
+    worker.signal_group(signal.SIGKILL)
     attempt = store.wait_new_attempt(job_id, 1)
-    RECORD.timing(f"SIGKILL {target} → new attempt claimed", time.monotonic() - at)
+    RECORD.timing("SIGKILL worker → new attempt claimed", time.monotonic() - at)
     job = check_invariant(store, client, job_id)
     assert attempt == 2 and job["attempt"] == 2 and job["retry_count"] == 1
     assert client.resets >= 2  # told to start over when attempt 2 began
     # What the killed attempt wrote stays; it never ended (nobody was left to say so).
     assert len(store.chunks(job_id, 1)) >= written
     assert store.attempts(job_id)[0]["finished_at"] is None
-    assert not alive(horse)
-    if target == "worker":
-        assert worker.process.proc.wait(5) == -signal.SIGKILL
-        survivor = second if worker is first else first
-        assert survivor.process.proc.poll() is None
-    else:
-        assert worker.process.proc.poll() is None  # the RQ worker took the loss and goes on
+    assert worker.process.proc.wait(5) == -signal.SIGKILL
+    survivor = second if worker is first else first
+    assert survivor.process.proc.poll() is None
 
 
 def test_sigstop_past_the_lease_then_sigcont_the_stale_attempt_is_fenced(cluster, store, provider):
@@ -190,15 +178,14 @@ def test_sigstop_past_the_lease_then_sigcont_the_stale_attempt_is_fenced(cluster
     job_id = start_job(http, "frozen")
     client = cluster.stream(web, account, job_id)
     wait_for(lambda: stored_text(store, job_id, 1) == content[: 20 * TOKEN_CHARS])
-    worker, horse = cluster.running_horse(store.job(job_id)["lease_owner"])
+    worker = cluster.holder(store.job(job_id)["lease_owner"])
     # Freeze just after a heartbeat committed, so no transaction is left open (a frozen
     # SQLite writer would hold the lock; on PostgreSQL it would hold the job's row).
     lease = store.job(job_id)["lease_expires_at"]
     wait_for(lambda: store.job(job_id)["lease_expires_at"] != lease, every=0.005)
-    at = RECORD.fault("SIGSTOP worker and horse past the lease")
-    os.kill(horse, signal.SIGSTOP)
+    at = RECORD.fault("SIGSTOP worker past the lease")
     worker.signal_group(signal.SIGSTOP)
-    wait_for(lambda: stopped(horse))
+    wait_for(lambda: stopped(worker.pid))
     before = store.chunks(job_id, 1)
     results_before = store.results(job_id)
     provider.release("frozen")  # the frozen attempt's answer waits in its socket
@@ -209,8 +196,7 @@ def test_sigstop_past_the_lease_then_sigcont_the_stale_attempt_is_fenced(cluster
     store.wait_chunks(job_id, 2, 5)
     RECORD.fault("SIGCONT the stale worker mid-attempt 2")
     worker.signal_group(signal.SIGCONT)
-    os.kill(horse, signal.SIGCONT)
-    # The stale horse wakes, reads what its stream buffered, tries to write, is fenced out.
+    # The stale attempt wakes, reads what its stream buffered, tries to write, is fenced out.
     stale = wait_for(lambda: (a := store.attempts(job_id)[0])["finished_at"] and a)
     assert "taken over" in stale["error"]
     job = check_invariant(store, client, job_id)
@@ -220,15 +206,71 @@ def test_sigstop_past_the_lease_then_sigcont_the_stale_attempt_is_fenced(cluster
     stale_results = [r for r in store.results(job_id) if r["attempt"] == 1]
     assert stale_results == [r for r in results_before if r["attempt"] == 1]
     assert stale["raw_response"].startswith(content[: 20 * TOKEN_CHARS])  # it did read on
-    wait_for(lambda: not alive(horse))
     assert worker.process.proc.poll() is None
+
+
+def start_many(store: Store, cluster: Cluster, web: str, provider, count: int) -> list[int]:
+    """`count` brainstorms of three ideas, each paused after its first idea, all running on
+    the cluster's only worker; returns their ids."""
+    account = make_account(store.app)
+    http = cluster.api(web, account)
+    jobs = []
+    for index in range(count):
+        content = ideas_content(f"many{index}")
+        pause = pause_index(content, 1)
+        name = f"many{index}"
+        provider.script(name, content, token_chars=TOKEN_CHARS, delay_ms=2, pause_at=pause)
+        jobs.append(start_job(http, name, project=f"P{index}"))
+    for job_id in jobs:
+        wait_for(lambda job_id=job_id: len(store.results(job_id)) == 1, timeout=60)
+    return jobs
+
+
+def release_all(provider, count: int) -> None:
+    for index in range(count):
+        provider.release(f"many{index}")
+
+
+def test_sigkill_a_worker_running_ten_jobs_loses_none(cluster, store, provider):
+    """Ten attempts in one worker process; SIGKILL it: another worker's sweeper retries all ten,
+    each ends with its text equal to its stored answer and no idea stored twice."""
+    [web], [doomed] = cluster.start(webs=1, workers=1)
+    jobs = start_many(store, cluster, web, provider, 10)
+    assert {cluster.holder(store.job(j)["lease_owner"]) for j in jobs} == {doomed}
+    survivor = cluster.worker()
+    release_all(provider, 10)  # answers the next attempts at once (the paused ones are dead)
+    at = RECORD.fault("SIGKILL a worker running 10 jobs")
+    doomed.signal_group(signal.SIGKILL)
+    for job_id in jobs:
+        job = check_invariant(store, None, job_id)
+        assert job["attempt"] == 2 and job["retry_count"] == 1
+    RECORD.timing("SIGKILL 10-job worker → all 10 completed", time.monotonic() - at)
+    assert survivor.process.proc.poll() is None
+
+
+def test_sigterm_a_worker_running_ten_jobs_hands_all_back(cluster, store, provider):
+    """Ten attempts in one worker process; SIGTERM (a deploy): all ten are handed back at their
+    next heartbeat and finished by another worker without spending a retry."""
+    [web], [leaving] = cluster.start(webs=1, workers=1)
+    jobs = start_many(store, cluster, web, provider, 10)
+    staying = cluster.worker()
+    at = RECORD.fault("SIGTERM a worker running 10 jobs")
+    leaving.signal_group(signal.SIGTERM)
+    assert leaving.process.proc.wait(20) == 0  # a warm shutdown, once all ten handed back
+    RECORD.timing("SIGTERM 10-job worker → exited", time.monotonic() - at)
+    release_all(provider, 10)
+    for job_id in jobs:
+        job = check_invariant(store, None, job_id)
+        assert job["retry_count"] == 0 and job["attempt"] == 2
+        assert store.attempts(job_id)[0]["error"] == "Handed back: the worker was stopping."
+    assert staying.process.proc.poll() is None
 
 
 # ----------------------------------------------------------------------------- 2. deploy
 
 
 def test_sigterm_hands_the_job_back_without_spending_a_retry(cluster, store, provider):
-    """A deploy: SIGTERM mid-job. The horse hands the job back at its next flush (or
+    """A deploy: SIGTERM mid-job. The attempt hands the job back at its next flush (or
     heartbeat), another worker finishes it asking only for the rest; no retry is spent."""
     [web], [first, second] = cluster.start(webs=1, workers=2)
     account = make_account(store.app)
@@ -240,7 +282,7 @@ def test_sigterm_hands_the_job_back_without_spending_a_retry(cluster, store, pro
     client = cluster.stream(web, account, job_id)
     wait_for(lambda: stored_text(store, job_id, 1) == content[: pause * TOKEN_CHARS])
     assert len(store.results(job_id)) == 1
-    worker, _horse = cluster.running_horse(store.job(job_id)["lease_owner"])
+    worker = cluster.holder(store.job(job_id)["lease_owner"])
     other = second if worker is first else first
     at = RECORD.fault("SIGTERM worker (deploy)")
     worker.signal_group(signal.SIGTERM)
@@ -248,8 +290,8 @@ def test_sigterm_hands_the_job_back_without_spending_a_retry(cluster, store, pro
     RECORD.timing("SIGTERM → handed back and claimed elsewhere", time.monotonic() - at)
     running = store.job(job_id)
     assert running["retry_count"] == 0
-    assert cluster.running_horse(running["lease_owner"])[0] is other
-    assert worker.process.proc.wait(15) == 0  # a warm shutdown, once its horse handed back
+    assert cluster.holder(running["lease_owner"]) is other
+    assert worker.process.proc.wait(15) == 0  # a warm shutdown, once its attempt handed back
     provider.release("deploy")
     job = check_invariant(store, client, job_id)
     assert job["retry_count"] == 0 and job["attempt"] == 2
@@ -271,6 +313,7 @@ def test_sigterm_hands_the_job_back_without_spending_a_retry(cluster, store, pro
 def test_redis_loses_a_queued_job_the_sweeper_enqueues_it_again(cluster, store, provider, fault):
     """A job waits in the queue behind a running one when Redis restarts (empty) or is
     flushed: the running job ends normally, the lost one is enqueued again from the DB."""
+    cluster.env["JOB_CONCURRENCY"] = "1"  # the second job waits for the worker's one slot
     [web], _workers = cluster.start(webs=1, workers=1)
     account = make_account(store.app)
     http = cluster.api(web, account)
@@ -368,9 +411,11 @@ def test_database_connections_killed_mid_job(cluster, store, provider, cluster_d
     retried = sum(w.output().count("database write failed") for w in workers)
     print(f"  backends terminated per round: {killed}; worker writes retried: {retried}")
     print(f"  completed by attempt {job['attempt']} (retries spent: {job['retry_count']})")
-    # Every worker still has its sweeper (which un-sticks whatever else a blip breaks).
+    # Every worker lives on, its sweeper too (which un-sticks whatever else a blip breaks).
     time.sleep(1)
-    assert all(w.sweeper() is not None for w in workers), [w.output()[-3000:] for w in workers]
+    assert all(w.process.proc.poll() is None for w in workers), [
+        w.output()[-3000:] for w in workers
+    ]
     assert http.get(f"/api/jobs/{job_id}").status_code == 200
 
 
@@ -442,7 +487,7 @@ def test_sqlite_write_lock_held_by_another_process(cluster, store, provider, clu
 
 def test_two_web_servers_and_two_workers(cluster, store, provider):
     """Two web processes and two workers on one database and one Redis: a job started
-    through one web server is followed live through the other, both ways, both workers busy."""
+    through one web server is followed live through the other, both ways."""
     [web_a, web_b], _workers = cluster.start(webs=2, workers=2)
     account = make_account(store.app)
     via_a, via_b = cluster.api(web_a, account), cluster.api(web_b, account)
@@ -454,8 +499,8 @@ def test_two_web_servers_and_two_workers(cluster, store, provider):
     west_on_a = cluster.stream(web_a, account, west)
     for job_id in (east, west):
         store.wait_status(job_id, "running")
-    owners = {cluster.running_horse(store.job(j)["lease_owner"])[0] for j in (east, west)}
-    assert len(owners) == 2, "each worker runs one of the jobs"
+    owners = {cluster.holder(store.job(j)["lease_owner"]) for j in (east, west)}
+    assert owners <= set(cluster.workers)
     assert east_on_b.chunks() == [] and west_on_a.chunks() == []
     released = time.monotonic()
     provider.release("east")

@@ -5,30 +5,74 @@ import json
 import pytest
 from support import ideas_json
 
-from app.brainstorm.kind import build_messages, parse
-from app.jobs.kinds import OutputError
+from app.brainstorm.kind import build_messages, clean
 from app.live.cursor import Cursor
 from app.live.cursor import parse as parse_cursor
 from app.live.feed import sse
+from app.llm.reading import JsonScanner, items_of
 
 ANSWER = ideas_json([("一", "甲乙"), ("Two", "b\\"), ("Three", "c")])
 
 
+def ideas_in(text: str, step: int) -> list[list[dict]]:
+    """Feed the text `step` characters at a time; the ideas found after each piece."""
+    scanner, found, seen = JsonScanner(), [], []
+    for start in range(0, len(text), step):
+        for path, value in scanner.feed(text[start : start + step]):
+            if items_of(path, value) and (idea := clean(value)):
+                found.append(idea)
+        seen.append(list(found))
+    return seen
+
+
 def test_ideas_appear_only_once_complete():
-    seen = [len(parse(ANSWER[:cut], False)) for cut in range(len(ANSWER) + 1)]
-    assert seen == sorted(seen) and seen[-1] == 3
+    seen = ideas_in(ANSWER, 1)
+    assert [len(s) for s in seen] == sorted(len(s) for s in seen) and len(seen[-1]) == 3
     first_done = ANSWER.index("}") + 1
-    assert len(parse(ANSWER[: first_done - 1], False)) == 0
-    assert parse(ANSWER[:first_done], False) == [{"title": "一", "body": "甲乙"}]
+    assert seen[first_done - 2] == [] and seen[first_done - 1] == [{"title": "一", "body": "甲乙"}]
 
 
-def test_final_parse_is_strict_and_tolerates_fences():
-    assert len(parse("```json\n" + ANSWER + "\n```", True)) == 3
-    with pytest.raises(OutputError):
-        parse('{"ideas": [{"title": "x", "body": "y"}', True)
-    with pytest.raises(OutputError):
-        parse('{"other": 1}', True)
-    assert parse('{"ideas": [{"title": "", "body": "y"}, {"title": 1}]}', True) == []
+EXPECTED = [
+    {"title": "一", "body": "甲乙"},
+    {"title": "Two", "body": "b\\"},
+    {"title": "Three", "body": "c"},
+]
+BARE = json.dumps(
+    [{"title": t, "body": b} for t, b in [("一", "甲乙"), ("Two", "b\\"), ("Three", "c")]]
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ANSWER,
+        BARE,
+        "```json\n" + ANSWER + "\n```",
+        "Here are your ideas:\n\n" + BARE + "\n\nI hope {these} help!",
+        "Sure [1]: ```\n" + ANSWER + "```",
+    ],
+    ids=["object", "bare array", "fenced", "prose around", "prose with brackets"],
+)
+@pytest.mark.parametrize("step", [1, 2, 7, 10_000])
+def test_answers_are_read_liberally_whatever_the_pieces(answer, step):
+    assert ideas_in(answer, step)[-1] == EXPECTED
+
+
+def test_what_is_not_an_idea_is_left_out():
+    assert ideas_in('{"ideas": [{"title": "", "body": "y"}, {"title": 1}, "x", [1]]}', 3)[-1] == []
+    assert ideas_in('{"ideas": [{"title": "x", "body": "y"}', 1)[-1] == [
+        {"title": "x", "body": "y"}
+    ]
+
+
+def test_a_flush_costs_the_same_late_in_a_long_answer():
+    """Each piece is scanned once: the scanner's position only moves forward."""
+    scanner, long_answer = JsonScanner(), ideas_json([(f"T{i}", "x" * 200) for i in range(300)])
+    positions = []
+    for start in range(0, len(long_answer), 50):
+        scanner.feed(long_answer[start : start + 50])
+        positions.append(scanner.pos)
+    assert positions == sorted(positions) and positions[-1] <= len(scanner.buffer)
 
 
 def test_continuation_prompt_asks_only_for_the_rest():

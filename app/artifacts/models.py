@@ -45,7 +45,11 @@ class TransformInput(db.Model):
 
 class TransformOutput(db.Model):
     __tablename__ = "transform_outputs"
-    __table_args__ = (UniqueConstraint("transform_id", "role", "position"),)
+    __table_args__ = (
+        UniqueConstraint("transform_id", "role", "position"),
+        # What a kind emits carries its own key: a retry or a takeover never stores it twice.
+        UniqueConstraint("transform_id", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transform_id: Mapped[int] = mapped_column(
@@ -58,6 +62,7 @@ class TransformOutput(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     # The attempt that produced it: outputs of a failed attempt are kept.
     attempt: Mapped[int] = mapped_column(default=1)
+    key: Mapped[str | None] = mapped_column(String(200))
 
 
 class HumanTransform(db.Model):

@@ -1,15 +1,16 @@
-"""The brainstorm job kind: params, prompt and the ideas parsed out of the model's JSON."""
+"""The brainstorm job kind: its params, its prompt, and ideas stored as the model writes them."""
 
 import json
 from typing import Any
 
-import jiter
 from flask_babel import gettext as _
 
 from app.brainstorm.catalog import english_path, writes_english
+from app.brainstorm.demo import demo_reply
 from app.brainstorm.params import BrainstormParams
-from app.i18n import N_
-from app.jobs.kinds import JobKind, OutputError, register
+from app.jobs.context import JobContext
+from app.jobs.kinds import JobKind
+from app.jobs.recipes import stream_items
 
 TITLE_MAX, BODY_MAX = 200, 5000
 
@@ -35,13 +36,8 @@ def build_messages(params: dict[str, Any], kept: list[dict[str, Any]]) -> list[d
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def _document(raw: str) -> str:
-    """The JSON part of an answer (models sometimes wrap it in prose or fences)."""
-    start = raw.find("{")
-    return raw[start:] if start >= 0 else ""
-
-
-def _clean(idea: Any) -> dict[str, str] | None:
+def clean(idea: Any) -> dict[str, str] | None:
+    """An idea as stored: a title and a body, trimmed and capped; None if it is not one."""
     if not isinstance(idea, dict):
         return None
     title, body = idea.get("title"), idea.get("body")
@@ -50,54 +46,33 @@ def _clean(idea: Any) -> dict[str, str] | None:
     return {"title": title.strip()[:TITLE_MAX], "body": body.strip()[:BODY_MAX]}
 
 
-def _closes(text: str) -> bool:
-    """Whether the last idea object is complete (closing the document makes valid JSON)."""
-    text = text.rstrip().rstrip(",")
-    for suffix in ("", "}", "]}"):
-        try:
-            json.loads(text + suffix)
-            return True
-        except ValueError:
-            continue
-    return False
+class Brainstorm(JobKind):
+    """Story ideas for a platform and a mix of genres, written one by one."""
+
+    name = "brainstorm"
+    params = BrainstormParams
+    params_type = "brainstorm_params"
+    params_template = "brainstorm/_params.html"
+    results_template = "brainstorm/_ideas.html"
+    project_template = "brainstorm/_project.html"
+
+    def label(self) -> str:
+        return _("Brainstorm")
+
+    def results_label(self) -> str:
+        return _("Ideas")
+
+    def run(self, ctx: JobContext) -> str:
+        return stream_items(
+            ctx,
+            build_messages(ctx.params, ctx.results),
+            item_type="brainstorm_idea",
+            target=ctx.params["numIdeas"],
+            clean=clean,
+        )
+
+    def demo(self, messages: list[dict[str, str]]) -> str:
+        return demo_reply(messages)
 
 
-def parse(raw: str, final: bool) -> list[dict[str, Any]]:
-    """The complete ideas in the answer so far (strictly, once it has ended)."""
-    text = _document(raw)
-    if final:
-        end = text.rfind("}")
-        try:
-            doc = json.loads(text[: end + 1])
-        except ValueError as error:
-            raise OutputError(N_("The model's answer was not the JSON we asked for.")) from error
-        ideas = doc.get("ideas") if isinstance(doc, dict) else None
-        if not isinstance(ideas, list):
-            raise OutputError(N_("The model's answer had no list of ideas."))
-        return [idea for idea in map(_clean, ideas) if idea]
-    try:
-        doc = jiter.from_json(text.encode(), partial_mode="on")
-    except ValueError:
-        return []
-    ideas = doc.get("ideas") if isinstance(doc, dict) else None
-    if not isinstance(ideas, list) or not ideas:
-        return []
-    complete = ideas if _closes(text) else ideas[:-1]
-    return [idea for idea in map(_clean, complete) if idea]
-
-
-BRAINSTORM = register(
-    JobKind(
-        name="brainstorm",
-        label=lambda: _("Brainstorm"),
-        params_type="brainstorm_params",
-        output_type="brainstorm_idea",
-        params=BrainstormParams,
-        build_messages=build_messages,
-        parse=parse,
-        target=lambda params: params["numIdeas"],
-        results_label=lambda: _("Ideas"),
-        params_template="brainstorm/_params.html",
-        results_template="brainstorm/_ideas.html",
-    )
-)
+BRAINSTORM = Brainstorm()

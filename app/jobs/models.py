@@ -14,7 +14,8 @@ FINAL = ("completed", "failed", "cancelled")
 STATUSES = ACTIVE + FINAL
 RESULT_ROLE = "result"  # the edge from a job to each result artifact
 _ACTIVE_SQL = text("status IN ('pending', 'running', 'retrying', 'needs_input')")
-_UNSEEN_SQL = text("seen_at IS NULL AND finished_at IS NOT NULL")
+# News for the owner: a job that ended, or one that waits for the owner's answers.
+_UNSEEN_SQL = text("seen_at IS NULL AND (finished_at IS NOT NULL OR status = 'needs_input')")
 
 
 class Transform(db.Model):
@@ -33,7 +34,7 @@ class Transform(db.Model):
         Index("ix_transforms_user_created", "created_by", "created_at", "id"),
         Index("ix_transforms_user_status_created", "created_by", "status", "created_at", "id"),
         Index("ix_transforms_status_next", "status", "next_attempt_at"),
-        # Finished jobs their owner has not looked at: read on every page load.
+        # Jobs with news their owner has not looked at: read on every page load.
         Index(
             "ix_transforms_unseen",
             "created_by",
@@ -50,9 +51,23 @@ class Transform(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     progress: Mapped[int] = mapped_column(default=0)
+    # A message key (English, translated when shown) and its parameters.
     progress_message: Mapped[str] = mapped_column(String(200), default="")
+    progress_params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Results written and wanted; the total is NULL while the kind cannot know it.
+    progress_done: Mapped[int | None]
+    progress_total: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The error's class (timeout, rate_limited, bad_output, …), for retries and figures.
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    # Tries of the work: a retry after an error is a new attempt; a takeover that continues
+    # from the checkpoint is not.
     attempt: Mapped[int] = mapped_column(default=0)
+    # The fencing token: bumped by every claim, so a worker whose lease was taken over
+    # cannot write any more.
+    lease_epoch: Mapped[int] = mapped_column(default=0)
+    # Provider state a kind must find again after a crash (a response id, a sequence number).
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     retry_count: Mapped[int] = mapped_column(default=0)
     max_retries: Mapped[int] = mapped_column(default=2)
     next_attempt_at: Mapped[datetime | None]
@@ -96,23 +111,31 @@ class TransformChunk(db.Model):
 
 class LlmPrompt(db.Model):
     __tablename__ = "llm_prompts"
-    __table_args__ = (UniqueConstraint("transform_id", "attempt"),)
+    __table_args__ = (UniqueConstraint("transform_id", "attempt", "call"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))
     attempt: Mapped[int]
+    # The model calls of one attempt, numbered from 1.
+    call: Mapped[int] = mapped_column(default=1)
     messages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LlmTransform(db.Model):
     __tablename__ = "llm_transforms"
-    __table_args__ = (UniqueConstraint("transform_id", "attempt"),)
+    __table_args__ = (UniqueConstraint("transform_id", "attempt", "call"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))
     attempt: Mapped[int]
+    call: Mapped[int] = mapped_column(default=1)
     model: Mapped[str] = mapped_column(String(100))
+    # The provider's id of the response, and when its first token came.
+    response_id: Mapped[str | None] = mapped_column(String(200))
+    first_token_at: Mapped[datetime | None]
+    # The attempt's first chunk of this call's text (compaction folds the chunks by call).
+    first_seq: Mapped[int | None]
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # Filled as the attempt ends, and by compaction from the chunks.
     raw_response: Mapped[str | None] = mapped_column(Text)

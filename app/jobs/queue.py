@@ -1,30 +1,36 @@
-"""The RQ queue: JSON payloads, one RQ job id per attempt, enqueued only after a commit."""
+"""The RQ queues: JSON payloads, one RQ job id per attempt, enqueued only after a commit. A
+kind's attempts go to its class's queue ("short" or "long"); the database stays the truth."""
 
 import logging
 from typing import Any
 
 import redis
-from flask import current_app
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from app.extensions import get_redis
+from app.jobs.kinds import KINDS
 
-QUEUE_NAME = "transforms"
+QUEUE_NAMES = {"short": "transforms", "long": "transforms-long"}
+QUEUE_NAME = QUEUE_NAMES["short"]
 WAITING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 log = logging.getLogger(__name__)
 
 
-def transforms_queue(connection: redis.Redis | None = None) -> Queue:
-    """The queue workers take transforms from."""
+def transforms_queue(queue_class: str = "short", connection: redis.Redis | None = None) -> Queue:
+    """The queue workers take a class of attempts from."""
     return Queue(
-        QUEUE_NAME,
+        QUEUE_NAMES[queue_class],
         connection=connection or get_redis(),
         serializer=JSONSerializer,
-        default_timeout=current_app.config["JOB_TIMEOUT"],
     )
+
+
+def queue_class(transform: Any) -> str:
+    kind = KINDS.get(transform.kind)
+    return kind.queue if kind is not None else "short"
 
 
 def rq_job_id(transform_id: int, attempt: int) -> str:
@@ -37,8 +43,8 @@ def enqueue(transform: Any) -> bool:
     (the job stays pending in the DB and the sweeper enqueues it later)."""
     job_id = rq_job_id(transform.id, transform.attempt + 1)
     try:
-        transforms_queue().enqueue(
-            "app.jobs.runner.run_transform",
+        transforms_queue(queue_class(transform)).enqueue(
+            "app.jobs.runner.run_attempt",
             transform.id,
             job_id=job_id,
             result_ttl=0,
@@ -52,8 +58,9 @@ def enqueue(transform: Any) -> bool:
 
 
 def queued(transform: Any) -> bool:
-    """Whether the transform's next attempt waits in (or runs from) the queue."""
-    queue = transforms_queue()
+    """Whether the transform's next attempt waits in the queue (a worker deletes the entry as
+    it takes it: from then on its lease says whether it runs)."""
+    queue = transforms_queue(queue_class(transform))
     try:
         job = Job.fetch(rq_job_id(transform.id, transform.attempt + 1), connection=queue.connection)
     except NoSuchJobError:
@@ -64,7 +71,7 @@ def queued(transform: Any) -> bool:
 def dequeue(transform: Any) -> None:
     """Take a waiting attempt off the queue (best effort: the claim checks the DB anyway)."""
     try:
-        queue = transforms_queue()
+        queue = transforms_queue(queue_class(transform))
         job_id = rq_job_id(transform.id, transform.attempt + 1)
         queue.remove(job_id)
         Job.fetch(job_id, connection=queue.connection).delete()

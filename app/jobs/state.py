@@ -78,12 +78,12 @@ def current_chunks(transform: Transform) -> list[Chunk]:
     chunks = chunks_after(transform.id, transform.attempt, 0, transform.last_seq)
     if chunks or transform.last_seq == 0:
         return chunks
-    raw = db.session.scalar(
-        select(LlmTransform.raw_response).where(
-            LlmTransform.transform_id == transform.id, LlmTransform.attempt == transform.attempt
-        )
+    calls = db.session.scalars(
+        select(LlmTransform.raw_response)
+        .where(LlmTransform.transform_id == transform.id, LlmTransform.attempt == transform.attempt)
+        .order_by(LlmTransform.call)
     )
-    return [Chunk(transform.attempt, transform.last_seq, raw or "")]
+    return [Chunk(transform.attempt, transform.last_seq, "".join(r or "" for r in calls))]
 
 
 def results_of(transform_id: int) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """The periodic sweep: nothing stays running, waiting or unqueued forever, and old chunks fold."""
 
 import logging
+import threading
 from datetime import timedelta
 
 import redis
@@ -9,7 +10,6 @@ from sqlalchemy import delete, exists, select, update
 
 from app.clock import utcnow
 from app.extensions import begin_write, db, get_redis
-from app.i18n import N_
 from app.jobs import lifecycle
 from app.jobs.events import announce
 from app.jobs.models import FINAL, LlmTransform, Transform, TransformChunk
@@ -22,7 +22,7 @@ LOCK = "sw:sweeper"
 
 
 def expire_leases() -> int:
-    """Running jobs whose worker stopped renewing its lease: retry them or fail them."""
+    """Running jobs whose worker stopped renewing its lease: taken over or retried."""
     now = utcnow()
     lost = db.session.scalars(
         select(Transform)
@@ -31,22 +31,26 @@ def expire_leases() -> int:
     ).all()
     for transform in lost:
         begin_write()
-        message = N_("The worker running this job stopped responding.")
-        lifecycle.end_attempt(transform, transform.attempt, message, True, None)
+        changed = lifecycle.expire(transform)
         db.session.commit()
-        db.session.refresh(transform)
-        announce(transform)
+        if changed:
+            db.session.refresh(transform)
+            if transform.status == "pending":
+                enqueue(transform)
+            announce(transform)
     return len(lost)
 
 
 def enqueue_waiting() -> int:
-    """Due retries, and pending jobs whose queue entry was lost (Redis flushed, a crash)."""
+    """Due retries and parked jobs, and pending jobs whose queue entry was lost (Redis
+    flushed, a crash)."""
     now = utcnow()
+    due = Transform.next_attempt_at.is_(None) | (Transform.next_attempt_at <= now)
     waiting = db.session.scalars(
         select(Transform)
         .where(
             ((Transform.status == "retrying") & (Transform.next_attempt_at <= now))
-            | ((Transform.status == "pending") & (Transform.updated_at < now - ENQUEUE_GRACE))
+            | ((Transform.status == "pending") & (Transform.updated_at < now - ENQUEUE_GRACE) & due)
         )
         .order_by(Transform.id)
         .limit(BATCH)
@@ -74,19 +78,22 @@ def compact(older_than: timedelta | None = None) -> int:
     ).all()
     for transform_id in ids:
         begin_write()
-        for record in db.session.scalars(
-            select(LlmTransform).where(LlmTransform.transform_id == transform_id)
-        ):
-            text = "".join(
-                db.session.scalars(
-                    select(TransformChunk.text)
-                    .where(
-                        TransformChunk.transform_id == transform_id,
-                        TransformChunk.attempt == record.attempt,
-                    )
-                    .order_by(TransformChunk.seq)
-                )
+        records = db.session.scalars(
+            select(LlmTransform)
+            .where(LlmTransform.transform_id == transform_id)
+            .order_by(LlmTransform.attempt, LlmTransform.call)
+        ).all()
+        for record, after in zip(records, [*records[1:], None], strict=True):
+            # A call's text runs from its first chunk to the next call's of the attempt.
+            same = after is not None and after.attempt == record.attempt
+            query = select(TransformChunk.text).where(
+                TransformChunk.transform_id == transform_id,
+                TransformChunk.attempt == record.attempt,
+                TransformChunk.seq >= (record.first_seq or 1),
             )
+            if same:
+                query = query.where(TransformChunk.seq < (after.first_seq or 1))
+            text = "".join(db.session.scalars(query.order_by(TransformChunk.seq)))
             if text and (record.raw_response or "") != text:
                 db.session.execute(
                     update(LlmTransform)
@@ -98,6 +105,23 @@ def compact(older_than: timedelta | None = None) -> int:
         )
         db.session.commit()
     return len(ids)
+
+
+def sweep_forever(stop: threading.Event) -> None:
+    """Sweep every SWEEP_SECONDS until told to stop (a worker process runs this in a thread)."""
+    while not stop.is_set():
+        try:
+            sweep()
+        except Exception:  # noqa: BLE001 - a failed pass is logged; the next one retries
+            log.exception("sweep failed")
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001
+            # Ending the session can fail too (a connection the server killed may refuse the
+            # rollback): drop it, so the next pass starts afresh.
+            log.exception("could not end the sweep's session")
+            db.session.registry.clear()
+        stop.wait(current_app.config["SWEEP_SECONDS"])
 
 
 def sweep() -> dict[str, int]:

@@ -1,6 +1,6 @@
 """The page stream: HTML fragments made only of <hx-partial> elements."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.inputs import Filter, Id, Inputs, Text, accepts
 from app.jobs.access import job_for
-from app.jobs.control import mark_seen
 from app.jobs.listing import active_count, with_projects
 from app.jobs.models import Transform
 from app.live import cursor
@@ -58,10 +57,10 @@ class UserView:
         try:
             if delta.event == "seen":
                 return sse(partial(f"#notice_{delta.job}", "delete", ""))
-            if delta.job == self.watching and delta.status in NEWS:
-                self._seen_here(delta.job)
             locale = str(get_locale())
             parts = [delta.rendered(("nav", locale), self._nav)]
+            if delta.job == self.watching and delta.status in NEWS:
+                parts.append(self._acknowledge(delta.job))
             if self.rows:
                 parts.append(delta.rendered(("row", locale), lambda: self._row(delta.job)))
             if delta.status in NEWS and delta.job != self.watching:
@@ -112,10 +111,13 @@ class UserView:
         )
         return partial("#notices", "beforeend", html)
 
-    def _seen_here(self, job_id: int) -> None:
-        transform = db.session.get(Transform, job_id)
-        if transform is not None:
-            mark_seen(transform)
+    def _acknowledge(self, job_id: int) -> str:
+        """The page watching the job saw it end: it says so itself (a stream the server still
+        holds for a closed tab must not mark anything seen). Without JavaScript the page
+        reloads, and opening a finished job marks it seen."""
+        url = url_for("notifications.dismiss", job_id=job_id)
+        ack = f'<span hx-post="{escape(url)}" hx-trigger="load" hx-swap="none"></span>'
+        return partial("#live_ack", "innerHTML", ack)
 
 
 class PageStream(Inputs):

@@ -1,35 +1,49 @@
 """The only door to a language model: an OpenAI-compatible endpoint or the offline demo."""
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import openai
 
-from app.llm.demo import demo_reply, demo_tokens
+from app.i18n import N_
+from app.llm.demo import demo_tokens
 
 DEMO_MODEL = "demo"
+# A delta that carries no text but shows the provider is alive (a role, usage, reasoning).
+LIFE = ""
 
 
 class LlmError(Exception):
-    """A provider failure, classified: may another attempt succeed, and when."""
+    """A provider failure, classified: may another attempt succeed, and when; `code` names
+    the class for retries and figures."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, code: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
-        self.message, self.retryable, self.retry_after = message, retryable, retry_after
+        self.message, self.retryable, self.retry_after, self.code = (
+            message,
+            retryable,
+            retry_after,
+            code,
+        )
 
 
 @dataclass
 class ChatStream:
-    """Text deltas as the model writes them; usage and finish reason once it has ended."""
+    """Deltas as the model writes them (LIFE for an event without text); usage, finish reason
+    and the provider's response id as they become known."""
 
     model: str
     parameters: dict[str, Any]
     deltas: Iterator[str]
     finish_reason: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
+    response_id: str | None = None
     _close: Any = None
 
     def __iter__(self) -> Iterator[str]:
@@ -46,17 +60,27 @@ def is_demo(config: dict[str, Any]) -> bool:
     return not config.get("LLM_API_KEY")
 
 
+def model_name(config: dict[str, Any]) -> str:
+    """The model that will answer under this configuration."""
+    return DEMO_MODEL if is_demo(config) else config["LLM_MODEL"]
+
+
 def stream_chat(
-    messages: list[dict[str, str]], config: dict[str, Any], temperature: float = 0.9
+    messages: list[dict[str, str]],
+    config: dict[str, Any],
+    *,
+    temperature: float = 0.9,
+    json_output: bool = False,
+    demo: Callable[[list[dict[str, str]]], str] | None = None,
 ) -> ChatStream:
-    """Start a streamed chat completion with the configured model."""
+    """Start a streamed chat completion with the configured model (or the demo's answer)."""
     if is_demo(config):
-        return _demo_stream(messages, config["DEMO_TOKEN_DELAY_MS"] / 1000)
-    return _openai_stream(messages, config, temperature)
+        reply = demo(messages) if demo else N_("The offline demo model has no answer for this.")
+        return _demo_stream(messages, reply, config["DEMO_TOKEN_DELAY_MS"] / 1000)
+    return _openai_stream(messages, config, temperature, json_output)
 
 
-def _demo_stream(messages: list[dict[str, str]], delay: float) -> ChatStream:
-    text = demo_reply(messages)
+def _demo_stream(messages: list[dict[str, str]], text: str, delay: float) -> ChatStream:
     tokens = demo_tokens(text)
     state = {"closed": False}
     stream = ChatStream(model=DEMO_MODEL, parameters={"token_delay": delay}, deltas=iter(()))
@@ -80,24 +104,53 @@ def _demo_stream(messages: list[dict[str, str]], delay: float) -> ChatStream:
     return stream
 
 
-def _openai_stream(
-    messages: list[dict[str, str]], config: dict[str, Any], temperature: float
-) -> ChatStream:
-    client = openai.OpenAI(
-        base_url=config.get("LLM_BASE_URL") or None,
-        api_key=config["LLM_API_KEY"],
-        timeout=httpx2.Timeout(config["LLM_TIMEOUT"], connect=10.0),
-        max_retries=0,  # our jobs retry, with their own backoff and lineage
+_clients: dict[tuple[str | None, str, float], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+# Endpoints that refused response_format: asked without it from then on (in this process).
+_no_json_mode: set[tuple[str | None, str]] = set()
+
+
+def _client(config: dict[str, Any]) -> openai.OpenAI:
+    """One client (and connection pool) per endpoint and process, shared by its threads."""
+    key = (config.get("LLM_BASE_URL") or None, config["LLM_API_KEY"], config["LLM_TIMEOUT"])
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = openai.OpenAI(
+                base_url=key[0],
+                api_key=key[1],
+                timeout=httpx2.Timeout(key[2], connect=10.0),
+                max_retries=0,  # our jobs retry, with their own backoff and lineage
+            )
+        return _clients[key]
+
+
+def _create(config: dict[str, Any], messages: list[dict[str, str]], **parameters: Any) -> Any:
+    return _client(config).chat.completions.create(
+        model=config["LLM_MODEL"],
+        messages=messages,  # type: ignore[arg-type]
+        stream=True,
+        stream_options={"include_usage": True},
+        **parameters,
     )
-    parameters = {"temperature": temperature}
+
+
+def _openai_stream(
+    messages: list[dict[str, str]], config: dict[str, Any], temperature: float, json_output: bool
+) -> ChatStream:
+    parameters: dict[str, Any] = {"temperature": temperature}
+    endpoint = (config.get("LLM_BASE_URL"), config["LLM_MODEL"])
+    if json_output and endpoint not in _no_json_mode:
+        parameters["response_format"] = {"type": "json_object"}
     try:
-        response = client.chat.completions.create(
-            model=config["LLM_MODEL"],
-            messages=messages,  # type: ignore[arg-type]
-            stream=True,
-            stream_options={"include_usage": True},
-            **parameters,
-        )
+        try:
+            response = _create(config, messages, **parameters)
+        except openai.BadRequestError as refused:
+            if "response_format" not in parameters or "response_format" not in str(refused):
+                raise
+            # This endpoint has no JSON mode: the answer is read liberally anyway.
+            _no_json_mode.add(endpoint)
+            parameters.pop("response_format")
+            response = _create(config, messages, **parameters)
     except Exception as error:  # noqa: BLE001 - every failure is classified
         raise classify(error) from error
     stream = ChatStream(model=config["LLM_MODEL"], parameters=parameters, deltas=iter(()))
@@ -105,20 +158,23 @@ def _openai_stream(
     def deltas() -> Iterator[str]:
         try:
             for chunk in response:
+                stream.response_id = stream.response_id or chunk.id
                 if chunk.usage:
                     stream.usage = {
                         "prompt_tokens": chunk.usage.prompt_tokens,
                         "completion_tokens": chunk.usage.completion_tokens,
                         "total_tokens": chunk.usage.total_tokens,
                     }
+                text = ""
                 for choice in chunk.choices:
                     if choice.finish_reason:
                         stream.finish_reason = choice.finish_reason
                     if choice.delta and choice.delta.content:
-                        yield choice.delta.content
+                        text += choice.delta.content
+                yield text  # LIFE when the event carried no text
         except (openai.APIConnectionError, httpx2.TransportError) as error:
-            broke = "The connection to the model broke off mid-answer."
-            raise LlmError(broke, retryable=True) from error
+            broke = N_("The connection to the model broke off mid-answer.")
+            raise LlmError(broke, retryable=True, code="connection") from error
         except Exception as error:  # noqa: BLE001
             raise classify(error) from error
 
@@ -135,41 +191,46 @@ def _retry_after(response: httpx2.Response | None) -> float | None:
         return None
 
 
+_HINTS = {
+    401: ("auth", N_("The API key was refused: check LLM_API_KEY.")),
+    403: ("auth", N_("The API key may not use this model: check LLM_API_KEY and LLM_MODEL.")),
+    404: (
+        "not_found",
+        N_("The model or endpoint was not found: check LLM_MODEL and LLM_BASE_URL."),
+    ),
+}
+
+
 def classify(error: Exception) -> LlmError:
     """Which failures another attempt may fix; messages never include the key."""
     if isinstance(error, LlmError):
         return error
     if isinstance(error, openai.APITimeoutError):
-        return LlmError("The model did not answer in time.", retryable=True)
+        return LlmError(N_("The model did not answer in time."), retryable=True, code="timeout")
     if isinstance(error, openai.APIConnectionError):
-        return LlmError("Could not reach the model's server.", retryable=True)
+        message = N_("Could not reach the model's server.")
+        return LlmError(message, retryable=True, code="connection")
     if isinstance(error, openai.RateLimitError):
         return LlmError(
-            "The model's server is busy (rate limited).",
+            N_("The model's server is busy (rate limited)."),
             retryable=True,
+            code="rate_limited",
             retry_after=_retry_after(error.response),
         )
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
         if status >= 500:
-            return LlmError(f"The model's server failed (HTTP {status}).", retryable=True)
-        hints = {
-            401: "The API key was refused: check LLM_API_KEY.",
-            403: "The API key may not use this model: check LLM_API_KEY and LLM_MODEL.",
-            404: "The model or endpoint was not found: check LLM_MODEL and LLM_BASE_URL.",
-        }
-        return LlmError(
-            hints.get(status, f"The model's server rejected the request (HTTP {status})."),
-            retryable=False,
+            message = f"The model's server failed (HTTP {status})."
+            return LlmError(message, retryable=True, code="server_error")
+        code, message = _HINTS.get(
+            status, ("rejected", f"The model's server rejected the request (HTTP {status}).")
         )
+        return LlmError(message, retryable=False, code=code)
     if isinstance(error, httpx2.TransportError | openai.APIError):
-        return LlmError("The connection to the model broke off mid-answer.", retryable=True)
+        broke = N_("The connection to the model broke off mid-answer.")
+        return LlmError(broke, retryable=True, code="connection")
     if isinstance(error, ValueError):
         # The client hands on a garbled server-sent event as a bare JSON error.
-        return LlmError("The model's stream was garbled.", retryable=True)
-    return LlmError(f"Unexpected model error ({type(error).__name__}).", retryable=False)
-
-
-def model_name(config: dict[str, Any]) -> str:
-    """The model that will answer under this configuration."""
-    return DEMO_MODEL if is_demo(config) else config["LLM_MODEL"]
+        return LlmError(N_("The model's stream was garbled."), retryable=True, code="garbled")
+    message = f"Unexpected model error ({type(error).__name__})."
+    return LlmError(message, retryable=False, code="internal")

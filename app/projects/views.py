@@ -6,6 +6,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
+from app.jobs.kinds import KINDS
 from app.jobs.models import Transform
 from app.jobs.state import results_of
 from app.projects.access import project_for
@@ -41,8 +42,9 @@ def show(project_id: int) -> str:
         .order_by(Transform.created_at.desc(), Transform.id.desc())
         .limit(50)
     ).all()
-    latest = next((job for job in jobs if job.kind == "brainstorm"), None)
-    ideas = results_of(latest.id) if latest and latest.status == "completed" else []
-    return render_template(
-        "projects/show.html", project=project, jobs=jobs, latest=latest, ideas=ideas
-    )
+    blocks = []  # each kind's block, with its latest job here and that job's results
+    for kind in KINDS.values():
+        latest = next((job for job in jobs if job.kind == kind.name), None)
+        done = latest is not None and latest.status == "completed"
+        blocks.append((kind, latest, results_of(latest.id) if done else []))
+    return render_template("projects/show.html", project=project, jobs=jobs, blocks=blocks)

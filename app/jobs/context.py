@@ -1,0 +1,466 @@
+"""The job context: the only way a running kind changes anything. Every write is fenced by the
+job's lease epoch, so a worker whose lease was taken over cannot write any more."""
+
+import logging
+import queue
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from app import llm
+from app.artifacts.models import Artifact, TransformInput, TransformOutput
+from app.clock import utcnow
+from app.extensions import begin_write, db
+from app.i18n import N_
+from app.jobs.events import announce
+from app.jobs.kinds import JobKind
+from app.jobs.lifecycle import Claim
+from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform, TransformChunk
+from app.jobs.outcomes import Ask, FencedOut, Park, Stopping
+from app.jobs.reader import Reader
+from app.jobs.state import params_of
+
+log = logging.getLogger(__name__)
+WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
+TICK = 1.0  # how often a silent stream renews its lease and looks for a cancel
+DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """What one model call gave."""
+
+    text: str
+    finish_reason: str | None
+
+
+def retried(write: Callable[[], None]) -> None:
+    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
+    for delay in (*DB_RETRY_DELAYS, None):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if delay is None:
+                raise
+            log.warning("database write failed; retrying in %ss", delay)
+            time.sleep(delay)
+
+
+def durably(transform_id: int, write: Callable[[], Transform]) -> Transform:
+    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
+    for retry, delay in enumerate((*DB_RETRY_DELAYS, None)):
+        try:
+            return write()
+        except IntegrityError:
+            db.session.rollback()
+            if retry == 0:
+                raise
+            # The lost connection had committed it after all.
+            transform = db.session.get(Transform, transform_id, populate_existing=True)
+            assert transform is not None
+            return transform
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if delay is None:
+                raise
+            log.warning("database write failed; retrying in %ss", delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class JobContext:
+    """One attempt's view of its job: what it was asked, what it has made, and the calls that
+    record, stream and keep its work."""
+
+    def __init__(self, claim: Claim, kind: JobKind, stopping: Any) -> None:
+        self.claim, self.kind, self._stopping = claim, kind, stopping
+        self.id, self.attempt = claim.id, claim.attempt
+        self.config = current_app.config
+        self.params: dict[str, Any] = params_of(claim.id)
+        self.inputs: dict[str, list[dict[str, Any]]] = _inputs_of(claim.id)
+        self.checkpoint: dict[str, Any] = dict(claim.checkpoint or {})
+        stored = _outputs_of(claim.id)
+        # What earlier attempts (and this one) stored, in order: a retry asks only for the rest.
+        self.results: list[dict[str, Any]] = [
+            data for role, _key, data in stored if role == RESULT_ROLE
+        ]
+        self._keys = {key for _role, key, _data in stored if key}
+        self._positions = Counter(role for role, _key, _data in stored)
+        self.seq = claim.seq
+        self.calls = _calls_of(claim.id, claim.attempt)
+        self.window = self.config["FLUSH_WINDOW_MS"] / 1000
+        self.lease = timedelta(seconds=self.config["LEASE_SECONDS"])
+        self.waiting = True  # the page says "waiting for the model"
+        self._streaming = False
+        self._values: dict[str, Any] = {}  # the job's columns to set with the next write
+        self._emits: list[tuple[str, str, dict[str, Any], str | None]] = []
+
+    # ---- what a kind calls ------------------------------------------------------------------
+
+    def emit(self, type: str, data: dict[str, Any], key: str, role: str = RESULT_ROLE) -> bool:  # noqa: A002
+        """Store a result artifact (with its output edge and position), idempotent by key: a
+        retry or a takeover never stores it twice. False if the key was stored before."""
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        self._emits.append((role, type, data, key))
+        if role == RESULT_ROLE:
+            self.results.append(data)
+        self._write_unless_streaming()
+        return True
+
+    def progress(
+        self, done: int, total: int | None = None, message: str | None = None, **params: Any
+    ) -> None:
+        """Honest progress: `done` of `total` (None: not known); the message is a key with
+        parameters, translated when shown."""
+        self._values.update(progress_done=done, progress_total=total)
+        if total:
+            self._values["progress"] = min(99, 100 * done // max(1, total))
+        if message is not None:
+            self._values.update(progress_message=message, progress_params=params or None)
+        self._write_unless_streaming()
+
+    def save(self, **state: Any) -> None:
+        """Keep provider state that must survive a crash; a takeover finds it in `checkpoint`."""
+        self.checkpoint = {**self.checkpoint, **state}
+        self._values["checkpoint"] = dict(self.checkpoint)
+        self._write_unless_streaming()
+
+    def ask(self, questions: list[dict[str, Any]]) -> NoReturn:
+        """Wait for the writer's answers, holding no worker slot; the job comes back pending."""
+        raise Ask(questions)
+
+    def park(self, until: datetime, message: str = N_("Waiting…")) -> NoReturn:
+        """Release the worker slot until a time; the sweeper wakes the job, no retry spent."""
+        raise Park(until, message)
+
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        on_text: Callable[[str], None],
+        *,
+        temperature: float = 0.9,
+        json_output: bool = False,
+    ) -> Streamed:
+        """Call the model and stream its answer: `on_text` gets each flush's text (the first
+        token at once, then at most one flush per FLUSH_WINDOW_MS) and may emit and report
+        progress; what it does is written with that flush, in one transaction. The call is
+        recorded (prompt, model, usage, response id, first token)."""
+        self.calls += 1
+        call = self.calls
+        model = llm.model_name(self.config)
+        self._record_call(call, messages, model, temperature, json_output)
+        reader = Reader(
+            lambda: llm.stream_chat(
+                messages,
+                self.config,
+                temperature=temperature,
+                json_output=json_output,
+                demo=self.kind.demo,
+            )
+        )
+        parts: list[str] = []
+        first_token: list[datetime] = []
+        error: str | None = None
+        self._streaming = True
+        try:
+            self._pump(reader, lambda text: self._flush(text, parts, first_token, on_text))
+            if reader.finish_reason is None:
+                ended = N_("The model's stream ended before its answer did.")
+                raise llm.LlmError(ended, retryable=True, code="incomplete")
+        except BaseException as failure:
+            error = getattr(failure, "message", None) or str(failure) or type(failure).__name__
+            raise
+        finally:
+            self._streaming = False
+            reader.close()
+            self._account(call, reader, "".join(parts), first_token, error)
+        return Streamed("".join(parts), reader.finish_reason)
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def _write_unless_streaming(self) -> None:
+        if not self._streaming:
+            self.write()
+
+    def write(
+        self,
+        text: str | None = None,
+        extra: tuple[tuple[str, str, dict[str, Any], str], ...] = (),
+        **values: Any,
+    ) -> Transform:
+        """One fenced transaction: results emitted (and `extra` ones: role, type, data, key),
+        progress, checkpoint, the lease, and a chunk of text; then one publish. Raises
+        FencedOut if the job is no longer ours."""
+        values = {**self._values, **values}
+        for role, type_, data, key in extra:
+            if key not in self._keys:
+                self._keys.add(key)
+                self._emits.append((role, type_, data, key))
+        emits, seq = list(self._emits), self.seq + (1 if text else 0)
+        if text:
+            values["last_seq"] = seq
+
+        def transaction() -> Transform:
+            begin_write()
+            self._store(emits)
+            transform = self._fenced(**values)
+            if text:
+                db.session.execute(
+                    insert(TransformChunk).values(
+                        transform_id=self.id, attempt=self.attempt, seq=seq, text=text
+                    )
+                )
+            db.session.commit()
+            return transform
+
+        transform = durably(self.id, transaction)
+        self._values.clear()
+        del self._emits[: len(emits)]
+        self.seq = seq
+        shown = bool(emits) or any(k != "last_seq" and k != "checkpoint" for k in values)
+        announce(transform, text=text or "", state=shown)
+        return transform
+
+    def _fenced(self, **values: Any) -> Transform:
+        """Update the job if this attempt still holds it (renewing the lease); one round trip."""
+        now = utcnow()
+        lease = {"lease_expires_at": now + self.lease} if "status" not in values else {}
+        transform = db.session.execute(
+            update(Transform)
+            .where(
+                Transform.id == self.id,
+                Transform.lease_epoch == self.claim.epoch,
+                Transform.status == "running",
+            )
+            .values(updated_at=now, **lease, **values)
+            .returning(Transform)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).scalar_one_or_none()
+        if transform is None:
+            db.session.rollback()
+            raise FencedOut
+        # A snapshot: announcing it after the commit must not read the row again.
+        db.session.expunge(transform)
+        return transform
+
+    def _store(self, emits: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
+        for role, type_, data, key in emits:
+            artifact = Artifact(
+                project_id=self.claim.project_id,
+                type=type_,
+                data=data,
+                streaming_status="completed",
+                created_by=self.claim.user_id,
+            )
+            db.session.add(artifact)
+            db.session.flush()
+            position = self._positions[role]
+            self._positions[role] += 1
+            db.session.add(
+                TransformOutput(
+                    transform_id=self.id,
+                    artifact_id=artifact.id,
+                    role=role,
+                    position=position,
+                    attempt=self.attempt,
+                    key=key,
+                )
+            )
+
+    # ---- streaming --------------------------------------------------------------------------
+
+    def _flush(
+        self,
+        text: str,
+        parts: list[str],
+        first_token: list[datetime],
+        on_text: Callable[[str], None],
+    ) -> None:
+        if self._stopping.is_set():
+            raise Stopping
+        if not first_token:
+            first_token.append(utcnow())
+        on_text(text)
+        if self.waiting:
+            self._values.setdefault("progress_message", N_("Writing…"))
+            self._values.setdefault("progress_params", None)
+        self.write(text)
+        parts.append(text)  # the call's text is what was stored, never more
+        self.waiting = False
+
+    def _tick(self, silent_for: float) -> None:
+        """While the model is silent: renew the lease, notice a cancel, say we are waiting."""
+        if self._stopping.is_set():
+            raise Stopping
+        if silent_for >= WAITING_AFTER and not self.waiting:
+            self._values.update(progress_message=N_("Waiting for the model…"), progress_params=None)
+            self.waiting = True
+        self.write()
+
+    def _pump(self, reader: Reader, flush: Callable[[str], None]) -> None:
+        """Coalesce tokens: the first at once, then at most one write per window. Any event of
+        the provider counts as life; silence longer than the stall limit fails the attempt."""
+        stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
+        first = self.kind.first_token_seconds or stall
+        pending: list[str] = []
+        last_flush = last_life = last_tick = time.monotonic()
+        alive = False
+        while True:
+            now = time.monotonic()
+            limit = stall if alive else first
+            due = last_flush + self.window if pending else min(last_tick + TICK, last_life + limit)
+            try:
+                items = [reader.inbox.get(timeout=max(0.0, due - now))]
+            except queue.Empty:
+                items = []
+            # Everything that arrived during the last write goes into the next one, so a slow
+            # write makes bigger writes, never a growing backlog of one-token ones.
+            while True:
+                try:
+                    items.append(reader.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            ended = None
+            for kind, value in items:
+                if kind == "text":
+                    pending.append(value)
+                if kind in ("text", "life"):
+                    last_life, alive = time.monotonic(), True
+                elif kind in ("end", "error"):
+                    ended = (kind, value)
+            now = time.monotonic()
+            if pending and (ended or now - last_flush >= self.window):
+                flush("".join(pending))
+                pending, last_flush = [], time.monotonic()
+                last_tick = last_flush
+            if ended is not None:
+                if ended[0] == "error":
+                    raise ended[1]
+                return
+            if not items and not pending:
+                if now - last_life >= limit:
+                    stalled = N_("The model stopped sending text.")
+                    raise llm.LlmError(stalled, retryable=True, code="stalled")
+                if now - last_tick >= TICK:
+                    self._tick(now - last_life)
+                    last_tick = time.monotonic()
+
+    # ---- lineage ----------------------------------------------------------------------------
+
+    def _record_call(
+        self,
+        call: int,
+        messages: list[dict[str, str]],
+        model: str,
+        temperature: float,
+        json_output: bool,
+    ) -> None:
+        def transaction() -> Transform:
+            begin_write()
+            transform = self._fenced(**self._values)
+            db.session.add(
+                LlmPrompt(transform_id=self.id, attempt=self.attempt, call=call, messages=messages)
+            )
+            parameters: dict[str, Any] = {"temperature": temperature}
+            if json_output:
+                parameters["json_output"] = True
+            db.session.add(
+                LlmTransform(
+                    transform_id=self.id,
+                    attempt=self.attempt,
+                    call=call,
+                    model=model,
+                    parameters=parameters,
+                    first_seq=self.seq + 1,
+                )
+            )
+            db.session.commit()
+            return transform
+
+        transform = durably(self.id, transaction)
+        self._values.clear()
+        announce(transform)
+
+    def _account(
+        self,
+        call: int,
+        reader: Reader,
+        text: str,
+        first_token: list[datetime],
+        error: str | None,
+    ) -> None:
+        """What the call produced and cost, kept even when it ended badly (unfenced: it is
+        lineage of this attempt, whoever holds the job now)."""
+        usage = reader.usage()
+
+        def transaction() -> None:
+            db.session.rollback()
+            db.session.execute(
+                update(LlmTransform)
+                .where(
+                    LlmTransform.transform_id == self.id,
+                    LlmTransform.attempt == self.attempt,
+                    LlmTransform.call == call,
+                )
+                .values(
+                    raw_response=text,
+                    finish_reason=reader.finish_reason,
+                    response_id=reader.response_id,
+                    first_token_at=first_token[0] if first_token else None,
+                    prompt_tokens=usage.get("prompt_tokens"),
+                    completion_tokens=usage.get("completion_tokens"),
+                    total_tokens=usage.get("total_tokens"),
+                    error=error,
+                    finished_at=utcnow(),
+                )
+            )
+            db.session.commit()
+
+        try:
+            retried(transaction)
+        except (OperationalError, InterfaceError):
+            log.warning("could not record the end of call %s of job %s", call, self.id)
+
+
+def _inputs_of(transform_id: int) -> dict[str, list[dict[str, Any]]]:
+    rows = db.session.execute(
+        select(TransformInput.role, Artifact.id, Artifact.data)
+        .join(Artifact, Artifact.id == TransformInput.artifact_id)
+        .where(TransformInput.transform_id == transform_id)
+        .order_by(TransformInput.id)
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for role, artifact_id, data in rows:
+        found.setdefault(role, []).append({"id": artifact_id, **data})
+    return found
+
+
+def _outputs_of(transform_id: int) -> list[tuple[str, str | None, dict[str, Any]]]:
+    rows = db.session.execute(
+        select(TransformOutput.role, TransformOutput.key, Artifact.data)
+        .join(Artifact, Artifact.id == TransformOutput.artifact_id)
+        .where(TransformOutput.transform_id == transform_id)
+        .order_by(TransformOutput.role, TransformOutput.position)
+    )
+    return [(role, key, data) for role, key, data in rows]
+
+
+def _calls_of(transform_id: int, attempt: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.max(LlmTransform.call)).where(
+                LlmTransform.transform_id == transform_id, LlmTransform.attempt == attempt
+            )
+        )
+        or 0
+    )
