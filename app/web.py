@@ -17,6 +17,7 @@ from app.i18n import select_locale
 from app.inputs import IdConverter
 from app.jobs.kinds import KINDS, label_of
 from app.jobs.listing import active_count
+from app.jobs.state import progress_text
 from app.kinds import register_kinds
 from app.llm import is_demo
 
@@ -83,13 +84,6 @@ def _limits_storage(redis_url: str | None) -> str:
         if redis_url.startswith("unix://")
         else redis_url
     )
-
-
-def progress_text(job: Any) -> str:
-    """A job's progress message in the viewer's language (a key with parameters)."""
-    if not job.progress_message:
-        return ""
-    return _(job.progress_message, **(job.progress_params or {}))
 
 
 def rawtext(text: str) -> Markup:

@@ -290,6 +290,32 @@ class Cluster:
 make_account = create_account  # the name the fault tests use
 
 
+def start_echo(cluster: "Cluster", account: "Account", params: dict[str, Any]) -> int:
+    """A job of the test-only echo kind (it has no API), started the way the app starts jobs,
+    on the cluster's database and queue."""
+    from echo import ECHO
+
+    from app import create_app
+    from app.auth.models import User
+    from app.extensions import db
+    from app.jobs.control import launch
+    from app.jobs.starting import start_job as record_job
+    from app.projects.domain import create_project
+
+    app = create_app({"TESTING": True, "DATABASE_URL": cluster.env["DATABASE_URL"]})
+    app.config["REDIS_URL"] = cluster.env["REDIS_URL"]
+    with app.app_context():
+        project = create_project(db.session.get(User, account.id), "Echo")
+        db.session.flush()
+        started = record_job(ECHO, project.id, account.id, ECHO.params(**params), None)
+        db.session.commit()
+        launch(started.transform)
+        job_id = started.transform.id
+        db.session.remove()
+        db.engine.dispose()
+    return job_id
+
+
 def start_job(http: httpx2.Client, script: str, project: str = "Faults") -> int:
     """A project and a brainstorm whose model answer is the named script."""
     response = http.post("/api/projects", json={"name": project})

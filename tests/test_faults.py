@@ -10,6 +10,7 @@ the job is in exactly one final state. Recovery times are printed (run with -s) 
 up at the end of the module with the number of faults injected.
 """
 
+import json
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ from cluster import (
     check_invariant,
     ideas_content,
     make_account,
+    start_echo,
     start_job,
     stopped,
 )
@@ -264,6 +266,40 @@ def test_sigterm_a_worker_running_ten_jobs_hands_all_back(cluster, store, provid
         assert job["retry_count"] == 0 and job["attempt"] == 2
         assert store.attempts(job_id)[0]["error"] == "Handed back: the worker was stopping."
     assert staying.process.proc.poll() is None
+
+
+def test_a_takeover_with_a_checkpoint_continues_the_same_attempt(cluster, store, provider):
+    """A kind that keeps a checkpoint can go on where a dead worker stopped: the sweeper hands
+    the job to another worker without spending a retry, the attempt and its text go on (an
+    open page sees no reset), and nothing is stored twice."""
+    [web], [first, second] = cluster.start(webs=1, workers=2)
+    account = make_account(store.app)
+    items = [{"text": f"item {n}"} for n in range(3)]
+    content = json.dumps(items, indent=1)
+    after_first = content.index("}") + 1
+    provider.script("resume", content, token_chars=1, delay_ms=2, pause_at=after_first + 5)
+    job_id = start_echo(
+        cluster, account, {"prompt": "[[script:resume]]", "count": 3, "checkpoint": True}
+    )
+    client = cluster.stream(web, account, job_id)
+    wait_for(lambda: len(store.results(job_id)) == 1)
+    written = store.job(job_id)["last_seq"]
+    worker = cluster.holder(store.job(job_id)["lease_owner"])
+    provider.script("resume", content, token_chars=1, delay_ms=2)  # the next call runs through
+    at = RECORD.fault("SIGKILL the worker of a job with a checkpoint")
+    worker.signal_group(signal.SIGKILL)
+    job = store.wait_status(job_id, "completed")
+    RECORD.timing("SIGKILL → checkpointed job continued and completed", time.monotonic() - at)
+    assert (job["attempt"], job["retry_count"], job["error"]) == (1, 0, None)
+    seqs = [c["seq"] for c in store.chunks(job_id, 1)]
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) > written
+    assert [r["text"] for r in store.results(job_id)] == [i["text"] for i in items]
+    assert client.wait_done() == {"status": "completed"} and client.resets == 1  # the start
+    assert client.text == "".join(c["text"] for c in store.chunks(job_id, 1))
+    calls = store.attempts(job_id)
+    assert [c["call"] for c in calls] == [1, 2] and calls[1]["raw_response"] == content
+    survivor = second if worker is first else first
+    assert survivor.process.proc.poll() is None
 
 
 # ----------------------------------------------------------------------------- 2. deploy

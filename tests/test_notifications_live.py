@@ -84,11 +84,11 @@ def test_watching_the_job_page_counts_as_seeing_it(api, web, make_user, provider
     wait_for(lambda: len(messages) > 1)
     provider.release("watch")
     wait_for(lambda: any("status-completed" in m for m in messages), timeout=30)
-    stop.set()
-    assert not any('id="notice_' in m for m in messages)  # no toast for the page's own job
     # The page says it saw the end (htmx posts as the element loads; done by hand here).
     ack = f'hx-post="/notifications/{job_id}/dismiss" hx-trigger="load"'
-    assert any('hx-target="#live_ack"' in m and ack in m for m in messages)
+    wait_for(lambda: any('hx-target="#live_ack"' in m and ack in m for m in messages))
+    stop.set()
+    assert not any('id="notice_' in m for m in messages)  # no toast for the page's own job
     token = tab.csrf("/projects/")
     posted = tab.http.post(
         f"/notifications/{job_id}/dismiss", headers={"X-CSRFToken": token, "HX-Request": "true"}

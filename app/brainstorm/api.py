@@ -14,7 +14,7 @@ from app.inputs import Id, Inputs, accepts, key_from
 from app.jobs.access import job_for
 from app.jobs.control import launch
 from app.jobs.starting import KeyReused, limit_starts, start_job
-from app.jobs.state import load_state
+from app.jobs.state import load_state, progress_text
 from app.projects.access import project_for
 
 
@@ -93,7 +93,8 @@ def ideation(run_id: int) -> dict[str, Any]:
         "numIdeas": state.params["numIdeas"],
         "ideas": [{"title": i["title"], "body": i["body"]} for i in state.results],
         "progress": transform.progress,
-        "progressMessage": transform.progress_message,
+        "progressMessage": progress_text(transform),
         "error": transform.error,
         "streamingData": streaming,
+        "job": state.to_json(),
     }

@@ -11,9 +11,9 @@ from app.errors import fail
 from app.inputs import Inputs, Moment, accepts
 from app.jobs.access import job_for
 from app.jobs.control import cancel_job, retry_job
-from app.jobs.listing import MAX_PAGE, Filters, JobsQuery, finished_since, job_summary, list_jobs
+from app.jobs.listing import MAX_PAGE, Filters, JobsQuery, finished_since, list_jobs
 from app.jobs.starting import limit_starts
-from app.jobs.state import load_state
+from app.jobs.state import job_json, load_state
 from app.projects.access import project_for
 
 
@@ -58,14 +58,14 @@ def retry_job_api(job_id: int) -> tuple[dict[str, Any], int]:
 def list_jobs_api(query: JobsQuery) -> dict[str, Any]:
     """The user's jobs with the Jobs page's filters: ?status=&kind=&project=&before=&limit=."""
     page = list_jobs(api_user().id, query, query.before, query.page_size)
-    return {"jobs": [job_summary(t, name) for t, name in page.rows], "next": page.next_cursor}
+    return {"jobs": [job_json(t, name) for t, name in page.rows], "next": page.next_cursor}
 
 
 @api.get("/background-jobs/running")
 def running_jobs() -> dict[str, Any]:
     """The user's active jobs (pending, running, retrying, waiting for input)."""
     page = list_jobs(api_user().id, Filters(status="active"), limit=MAX_PAGE)
-    return {"jobs": [job_summary(t, name) for t, name in page.rows]}
+    return {"jobs": [job_json(t, name) for t, name in page.rows]}
 
 
 @api.get("/background-jobs/by-session/<id:project_id>")
@@ -74,7 +74,7 @@ def latest_job_of_project(project_id: int) -> dict[str, Any]:
     project = project_for(api_user().id, project_id)
     page = list_jobs(api_user().id, Filters(project_id=project.id), limit=1)
     job = page.rows[0] if page.rows else None
-    return {"job": job_summary(*job) if job else None}
+    return {"job": job_json(*job) if job else None}
 
 
 class Since(Inputs):
@@ -87,4 +87,4 @@ def recent_completions(query: Since) -> dict[str, Any]:
     """The user's jobs that ended since ?since= (ISO time; default: the last 24 hours)."""
     since = query.since or utcnow() - timedelta(days=1)
     rows = finished_since(api_user().id, since)
-    return {"jobs": [job_summary(t, name) for t, name in rows], "since": iso(since)}
+    return {"jobs": [job_json(t, name) for t, name in rows], "since": iso(since)}

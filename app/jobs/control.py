@@ -4,12 +4,13 @@ and the open pages."""
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from app.artifacts.models import Artifact, TransformInput
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.jobs import lifecycle
 from app.jobs.events import announce, publish, user_channel
 from app.jobs.models import Transform
-from app.jobs.queue import dequeue, enqueue
+from app.jobs.queue import dequeue, enqueue, enqueue_cleanup
 from app.jobs.starting import check_capacity
 
 
@@ -28,14 +29,18 @@ def mark_seen(transform: Transform) -> None:
 
 
 def cancel_job(transform: Transform) -> bool:
-    """Cancel a job that is still active; False if it had already ended."""
+    """Cancel a job that is still active; False if it had already ended. A job with provider
+    state that no worker holds gets its kind's clean-up (a running one: by its worker)."""
     begin_write()
+    held = transform.status == "running"
     if not lifecycle.cancel(transform.id):
         db.session.rollback()
         return False
     db.session.commit()
     db.session.refresh(transform)
     dequeue(transform)
+    if transform.checkpoint is not None and not held:
+        enqueue_cleanup(transform)
     announce(transform)
     return True
 
@@ -65,3 +70,21 @@ def launch(transform: Transform) -> None:
     """After the commit: queue the job's next attempt and tell the owner's open pages."""
     enqueue(transform)
     announce(transform)
+
+
+def answer(transform: Transform, answers: Artifact | None) -> bool:
+    """The owner answered the job's questions (`answers`, an artifact made by a human
+    transform) or skipped them (None): the job waits for a worker again. False if it was not
+    waiting for answers."""
+    begin_write()
+    if not lifecycle.answer(transform.id):
+        db.session.rollback()
+        return False
+    if answers is not None:
+        db.session.add(
+            TransformInput(transform_id=transform.id, artifact_id=answers.id, role="answers")
+        )
+    db.session.commit()
+    db.session.refresh(transform)
+    launch(transform)
+    return True

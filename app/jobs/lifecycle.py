@@ -43,6 +43,22 @@ class Claim:
     retry_count: int
     max_retries: int
 
+    @classmethod
+    def of(cls, transform: Transform) -> "Claim":
+        """The claim a job's current lease stands for (to expire it, or clean up after it)."""
+        return cls(
+            id=transform.id,
+            kind=transform.kind,
+            project_id=transform.project_id,
+            user_id=transform.created_by,
+            attempt=transform.attempt,
+            epoch=transform.lease_epoch,
+            seq=transform.last_seq,
+            checkpoint=transform.checkpoint,
+            retry_count=transform.retry_count,
+            max_retries=transform.max_retries,
+        )
+
 
 def backoff(retry_count: int, retry_after: float | None = None) -> float:
     """Seconds before the next attempt: exponential, capped, jittered; never before Retry-After."""
@@ -226,20 +242,9 @@ def expire(transform: Transform) -> bool:
     if transform.checkpoint is not None:
         message = N_("Moving to another worker…")
         return bool(_set(fence, status="pending", progress_message=message, **CLEARED_LEASE))
-    claim_now = Claim(
-        id=transform.id,
-        kind=transform.kind,
-        project_id=transform.project_id,
-        user_id=transform.created_by,
-        attempt=transform.attempt,
-        epoch=transform.lease_epoch,
-        seq=transform.last_seq,
-        checkpoint=None,
-        retry_count=transform.retry_count,
-        max_retries=transform.max_retries,
-    )
     message = N_("The worker running this job stopped responding.")
-    return bool(_set(fence, **after_error(claim_now, message, "worker_lost", True, None)))
+    values = after_error(Claim.of(transform), message, "worker_lost", True, None)
+    return bool(_set(fence, **values))
 
 
 def cancel(transform_id: int) -> bool:
@@ -287,5 +292,15 @@ def answer(transform_id: int) -> bool:
             progress_message=N_("Waiting for a worker…"),
             progress_params=None,
             seen_at=utcnow(),
+        )
+    )
+
+
+def forget_checkpoint(transform_id: int) -> bool:
+    """A cancelled job's provider state was released: nothing is left to clean up."""
+    return bool(
+        _set(
+            [Transform.id == transform_id, Transform.status == "cancelled"],
+            checkpoint=None,
         )
     )

@@ -7,17 +7,17 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 from sqlalchemy import func, select, tuple_
 
-from app.clock import iso
 from app.extensions import db
 from app.inputs import Filter, Id, Inputs, Whole, id_from, moment_from, one_of
 from app.jobs.kinds import KINDS
-from app.jobs.models import ACTIVE, FINAL, Transform
+from app.jobs.models import ACTIVE, FINAL, IS_JOB, Transform
 from app.projects.models import Project
 
 # The Jobs page's status filters: what a writer thinks in, mapped to stored statuses.
 GROUPS: dict[str, tuple[str, ...]] = {
     "running": ("running",),
-    "waiting": ("pending", "retrying", "needs_input"),
+    "waiting": ("pending", "retrying"),
+    "needs_input": ("needs_input",),
     "completed": ("completed",),
     "failed": ("failed",),
     "cancelled": ("cancelled",),
@@ -78,7 +78,7 @@ def with_projects(*where: Any, order_by: Any, limit: int) -> list[tuple[Transfor
     rows = db.session.execute(
         select(Transform, Project.name)
         .join(Project, Project.id == Transform.project_id)
-        .where(*where)
+        .where(IS_JOB, *where)
         .order_by(*order_by)
         .limit(limit)
     )
@@ -125,29 +125,8 @@ def active_count(user_id: int) -> int:
     return (
         db.session.scalar(
             select(func.count(Transform.id)).where(
-                Transform.created_by == user_id, Transform.status.in_(ACTIVE)
+                IS_JOB, Transform.created_by == user_id, Transform.status.in_(ACTIVE)
             )
         )
         or 0
     )
-
-
-def job_summary(transform: Transform, project_name: str) -> dict[str, Any]:
-    """A job as the listing APIs show it."""
-    return {
-        "id": transform.id,
-        "kind": transform.kind,
-        "projectId": transform.project_id,
-        "projectName": project_name,
-        "status": transform.status,
-        "progress": transform.progress,
-        "progressMessage": transform.progress_message,
-        "error": transform.error,
-        "attempt": transform.attempt,
-        "nextAttemptAt": iso(transform.next_attempt_at),
-        "createdAt": iso(transform.created_at),
-        "startedAt": iso(transform.started_at),
-        "finishedAt": iso(transform.finished_at),
-        "seen": transform.seen_at is not None,
-        "url": f"/jobs/{transform.id}",
-    }

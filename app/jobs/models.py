@@ -97,6 +97,11 @@ class Transform(db.Model):
         return f"{self.attempt}.{self.last_seq}"
 
 
+# Human transforms (an edit, a revert, answers) are lineage, never jobs: no list, count,
+# notice or job page shows one.
+IS_JOB = Transform.type != "human"
+
+
 class TransformChunk(db.Model):
     __tablename__ = "transform_chunks"
     __table_args__ = (UniqueConstraint("transform_id", "attempt", "seq"),)

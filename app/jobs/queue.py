@@ -57,6 +57,23 @@ def enqueue(transform: Any) -> bool:
     return True
 
 
+def enqueue_cleanup(transform: Any) -> bool:
+    """Ask a worker to clean up after a job cancelled while nobody ran it (its kind's
+    `on_cancel`, e.g. to cancel a provider's background response named by its checkpoint)."""
+    try:
+        transforms_queue(queue_class(transform)).enqueue(
+            "app.jobs.runner.run_cleanup",
+            transform.id,
+            job_id=f"cleanup-{transform.id}",
+            result_ttl=0,
+            description=f"clean up after transform {transform.id}",
+        )
+    except redis.RedisError:
+        log.warning("could not enqueue the clean-up of transform %s", transform.id)
+        return False
+    return True
+
+
 def queued(transform: Any) -> bool:
     """Whether the transform's next attempt waits in the queue (a worker deletes the entry as
     it takes it: from then on its lease says whether it runs)."""

@@ -7,11 +7,12 @@ import socket
 import threading
 
 from app import llm
-from app.extensions import db
+from app.extensions import begin_write, db
 from app.i18n import N_
 from app.jobs import lifecycle
 from app.jobs.context import JobContext
 from app.jobs.kinds import OutputError, kind_of
+from app.jobs.models import Transform
 from app.jobs.outcomes import Ask, FencedOut, Park, Permanent, Retryable, Stopping
 from app.jobs.queue import enqueue
 
@@ -38,8 +39,37 @@ def run_attempt(transform_id: int) -> None:
             end(ctx)
         except FencedOut:
             log.info("job %s (epoch %s) was fenced out", claim.id, claim.epoch)
+            clean_up(ctx)
     finally:
         db.session.remove()
+
+
+def run_cleanup(transform_id: int) -> None:
+    """Clean up after a job cancelled while no worker held it (in an app context)."""
+    try:
+        transform = db.session.get(Transform, transform_id)
+        if transform is None or transform.status != "cancelled" or transform.checkpoint is None:
+            return
+        claim = lifecycle.Claim.of(transform)
+        clean_up(JobContext(claim, kind_of(claim.kind), stopping))
+    finally:
+        db.session.remove()
+
+
+def clean_up(ctx: JobContext) -> None:
+    """If the job was cancelled with provider state, let its kind release it, then forget it."""
+    db.session.rollback()
+    transform = db.session.get(Transform, ctx.id, populate_existing=True)
+    if transform is None or transform.status != "cancelled" or transform.checkpoint is None:
+        return
+    ctx.checkpoint = dict(transform.checkpoint)
+    try:
+        ctx.kind.on_cancel(ctx)
+    except Exception:  # noqa: BLE001 - a failed clean-up is logged; the job stays cancelled
+        log.exception("job %s: the %s kind's clean-up failed", ctx.id, ctx.kind.name)
+    begin_write()
+    lifecycle.forget_checkpoint(ctx.id)
+    db.session.commit()
 
 
 def end(ctx: JobContext) -> None:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
@@ -40,24 +41,42 @@ class JobState:
 
     def to_json(self) -> dict[str, Any]:
         """The job as the JSON API shows it."""
-        t = self.transform
-        return {
-            "id": t.id,
-            "projectId": t.project_id,
-            "kind": t.kind,
-            "status": t.status,
-            "progress": t.progress,
-            "progressMessage": t.progress_message,
-            "error": t.error,
-            "attempt": t.attempt,
-            "retryCount": t.retry_count,
-            "maxRetries": t.max_retries,
-            "nextAttemptAt": iso(t.next_attempt_at),
-            "createdAt": iso(t.created_at),
-            "startedAt": iso(t.started_at),
-            "finishedAt": iso(t.finished_at),
-            "cursor": t.cursor,
-        }
+        return job_json(self.transform, self.project.name)
+
+
+def progress_text(job: Transform) -> str:
+    """A job's progress message in the reader's language (stored as a key with parameters)."""
+    if not job.progress_message:
+        return ""
+    return gettext(job.progress_message, **(job.progress_params or {}))
+
+
+def job_json(t: Transform, project_name: str | None = None) -> dict[str, Any]:
+    """A job as every JSON answer shows it (lists, one job, stream events, the kinds' own
+    endpoints embed it): one shape, built here only."""
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "projectId": t.project_id,
+        "projectName": project_name,
+        "status": t.status,
+        "progress": t.progress,
+        "progressMessage": progress_text(t),
+        "progressDone": t.progress_done,
+        "progressTotal": t.progress_total,
+        "error": gettext(t.error) if t.error else None,
+        "errorCode": t.error_code,
+        "attempt": t.attempt,
+        "retryCount": t.retry_count,
+        "maxRetries": t.max_retries,
+        "nextAttemptAt": iso(t.next_attempt_at),
+        "createdAt": iso(t.created_at),
+        "startedAt": iso(t.started_at),
+        "finishedAt": iso(t.finished_at),
+        "seen": t.seen_at is not None,
+        "cursor": t.cursor,
+        "url": f"/jobs/{t.id}",
+    }
 
 
 def chunks_after(transform_id: int, attempt: int, seq: int, upto: int | None = None) -> list[Chunk]:

@@ -40,7 +40,8 @@ def index(query: JobsQuery) -> str:
 def show(job_id: int) -> str:
     """Params, progress, the streamed text and the results, as the database holds them."""
     transform = job_for(current_user.id, job_id)
-    if transform.finished_at is not None and transform.seen_at is None:
+    news = transform.finished_at is not None or transform.status == "needs_input"
+    if news and transform.seen_at is None:
         mark_seen(transform)
     state = load_state(transform)
     return render_template("jobs/show.html", state=state, project=state.project)

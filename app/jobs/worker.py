@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -22,11 +23,11 @@ from app.clock import utcnow
 from app.extensions import get_redis
 from app.jobs.events import channel_prefix
 from app.jobs.queue import QUEUE_NAMES, transforms_queue
-from app.jobs.runner import run_attempt, stopping
+from app.jobs.runner import run_attempt, run_cleanup, stopping
 from app.jobs.sweeper import sweep_forever
 
 log = logging.getLogger(__name__)
-_JOB_ID = re.compile(r"transform-(\d+)-\d+")
+_JOB_ID = re.compile(r"(transform|cleanup)-(\d+)(?:-\d+)?")
 STATUS_EVERY = 1.0  # seconds between two reports of the worker's slots
 STATUS_TTL = 10  # a worker not heard of for this long is gone
 
@@ -118,18 +119,19 @@ class Worker:
             pass
         if match is None:
             return
+        run = run_attempt if match.group(1) == "transform" else run_cleanup
         self.slots.take(queue_class)
         self._report(now=True)
         thread = threading.Thread(
-            target=self._attempt, args=(int(match.group(1)), queue_class), name=job_id
+            target=self._attempt, args=(run, int(match.group(2)), queue_class), name=job_id
         )
         self.threads.add(thread)
         thread.start()
 
-    def _attempt(self, transform_id: int, queue_class: str) -> None:
+    def _attempt(self, run: Callable[[int], None], transform_id: int, queue_class: str) -> None:
         try:
             with self.app.app_context():
-                run_attempt(transform_id)
+                run(transform_id)
         except Exception:  # noqa: BLE001 - the lease expires and the sweeper takes over
             log.exception("attempt of job %s failed in the machinery", transform_id)
         finally:

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.inputs import Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.models import FINAL
-from app.jobs.state import load_state
+from app.jobs.state import job_json, load_state, progress_text
 from app.live import cursor
 from app.live.feed import Feed, Update
 from app.live.streams import event_stream, follow, sse
@@ -38,14 +38,8 @@ def _events(update: Update) -> str:
         out.append(sse(_json(data), "chunk", chunk.cursor))
     if update.state is not None:
         t = update.state.transform
-        status = {
-            "status": t.status,
-            "progress": t.progress,
-            "message": t.progress_message,
-            "attempt": t.attempt,
-            "error": t.error,
-            "results": len(update.state.results),
-        }
+        # The job's one shape, with the event's own older fields beside it.
+        status = {**job_json(t), "message": progress_text(t), "results": len(update.state.results)}
         out.append(sse(_json(status), "status", str(update.cursor)))
         if t.status in FINAL:
             out.append(sse(_json({"status": t.status}), "done", str(update.cursor)))
@@ -69,7 +63,7 @@ def transform_stream(transform_id: int, query: JobStream) -> Any:
     resuming = cursor.from_request(query.after) is not None
     if not transform.active and not resuming:
         state = load_state(transform, with_chunks=False)
-        return {"status": transform.status, "error": transform.error, "results": state.results}
+        return {**state.to_json(), "results": state.results}
     feed, user_id = Feed(transform.id, cursor.from_request(query.after)), api_user().id
     db.session.close()
     return event_stream(follow(feed, user_id, render_json, _finished))

@@ -20,7 +20,7 @@ from app.notifications.views import unseen
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 PAGE = "jobs/show.html"
-NEWS = ("completed", "failed")  # outcomes that raise a notice
+NEWS = ("completed", "failed", "needs_input")  # what raises a notice
 
 
 def render_update(update: Update) -> str:

@@ -15,13 +15,14 @@ SHOWN = 5
 
 
 def unseen(user_id: int) -> list[tuple[Transform, str]]:
-    """The user's finished jobs they have not looked at, newest first."""
+    """The user's jobs with news they have not looked at (ended, or waiting for their
+    answers), newest first."""
     return with_projects(
         Transform.created_by == user_id,
         # Exactly the partial index's condition (a finished_at means a final status).
         Transform.seen_at.is_(None),
-        Transform.finished_at.is_not(None),
-        order_by=(Transform.finished_at.desc(),),
+        Transform.finished_at.is_not(None) | (Transform.status == "needs_input"),
+        order_by=(Transform.updated_at.desc(),),
         limit=SHOWN,
     )
 

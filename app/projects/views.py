@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.jobs.kinds import KINDS
-from app.jobs.models import Transform
+from app.jobs.models import IS_JOB, Transform
 from app.jobs.state import results_of
 from app.projects.access import project_for
 from app.projects.domain import create_project
@@ -38,7 +38,7 @@ def show(project_id: int) -> str:
     project = project_for(current_user.id, project_id)
     jobs = db.session.scalars(
         select(Transform)
-        .where(Transform.project_id == project.id)
+        .where(IS_JOB, Transform.project_id == project.id)
         .order_by(Transform.created_at.desc(), Transform.id.desc())
         .limit(50)
     ).all()
