@@ -2,7 +2,6 @@
 job's lease epoch, so a worker whose lease was taken over cannot write any more."""
 
 import logging
-import queue
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -11,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app import llm
-from app.artifacts.models import Artifact, TransformInput, TransformOutput
+from app.artifacts.models import Artifact, TransformOutput
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.i18n import N_
@@ -24,12 +23,11 @@ from app.jobs.kinds import JobKind
 from app.jobs.lifecycle import Claim
 from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform, TransformChunk
 from app.jobs.outcomes import Ask, FencedOut, Park, Stopping
-from app.jobs.reader import Reader
-from app.jobs.state import params_of
+from app.jobs.state import calls_of, inputs_of, outputs_of, params_of
+from app.jobs.streaming import Pace, Reader, pump
 
 log = logging.getLogger(__name__)
 WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
-TICK = 1.0  # how often a silent stream renews its lease and looks for a cancel
 DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 
@@ -85,9 +83,9 @@ class JobContext:
         self.id, self.attempt = claim.id, claim.attempt
         self.config = current_app.config
         self.params: dict[str, Any] = params_of(claim.id)
-        self.inputs: dict[str, list[dict[str, Any]]] = _inputs_of(claim.id)
+        self.inputs: dict[str, list[dict[str, Any]]] = inputs_of(claim.id)
         self.checkpoint: dict[str, Any] = dict(claim.checkpoint or {})
-        stored = _outputs_of(claim.id)
+        stored = outputs_of(claim.id)
         # What earlier attempts (and this one) stored, in order: a retry asks only for the rest.
         self.results: list[dict[str, Any]] = [
             data for role, _key, data in stored if role == RESULT_ROLE
@@ -95,7 +93,7 @@ class JobContext:
         self._keys = {key for _role, key, _data in stored if key}
         self._positions = Counter(role for role, _key, _data in stored)
         self.seq = claim.seq
-        self.calls = _calls_of(claim.id, claim.attempt)
+        self.calls = calls_of(claim.id, claim.attempt)
         self.window = self.config["FLUSH_WINDOW_MS"] / 1000
         self.lease = timedelta(seconds=self.config["LEASE_SECONDS"])
         self.waiting = True  # the page says "waiting for the model"
@@ -173,7 +171,14 @@ class JobContext:
         error: str | None = None
         self._streaming = True
         try:
-            self._pump(reader, lambda text: self._flush(text, parts, first_token, on_text))
+            stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
+            pace = Pace(self.window, stall, self.kind.first_token_seconds or stall)
+            pump(
+                reader,
+                pace,
+                lambda text: self._flush(text, parts, first_token, on_text),
+                self._tick,
+            )
             if reader.finish_reason is None:
                 ended = N_("The model's stream ended before its answer did.")
                 raise llm.LlmError(ended, retryable=True, code="incomplete")
@@ -307,54 +312,6 @@ class JobContext:
             self.waiting = True
         self.write()
 
-    def _pump(self, reader: Reader, flush: Callable[[str], None]) -> None:
-        """Coalesce tokens: the first at once, then at most one write per window. Any event of
-        the provider counts as life; silence longer than the stall limit fails the attempt."""
-        stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
-        first = self.kind.first_token_seconds or stall
-        pending: list[str] = []
-        last_flush = last_life = last_tick = time.monotonic()
-        alive = False
-        while True:
-            now = time.monotonic()
-            limit = stall if alive else first
-            due = last_flush + self.window if pending else min(last_tick + TICK, last_life + limit)
-            try:
-                items = [reader.inbox.get(timeout=max(0.0, due - now))]
-            except queue.Empty:
-                items = []
-            # Everything that arrived during the last write goes into the next one, so a slow
-            # write makes bigger writes, never a growing backlog of one-token ones.
-            while True:
-                try:
-                    items.append(reader.inbox.get_nowait())
-                except queue.Empty:
-                    break
-            ended = None
-            for kind, value in items:
-                if kind == "text":
-                    pending.append(value)
-                if kind in ("text", "life"):
-                    last_life, alive = time.monotonic(), True
-                elif kind in ("end", "error"):
-                    ended = (kind, value)
-            now = time.monotonic()
-            if pending and (ended or now - last_flush >= self.window):
-                flush("".join(pending))
-                pending, last_flush = [], time.monotonic()
-                last_tick = last_flush
-            if ended is not None:
-                if ended[0] == "error":
-                    raise ended[1]
-                return
-            if not items and not pending:
-                if now - last_life >= limit:
-                    stalled = N_("The model stopped sending text.")
-                    raise llm.LlmError(stalled, retryable=True, code="stalled")
-                if now - last_tick >= TICK:
-                    self._tick(now - last_life)
-                    last_tick = time.monotonic()
-
     # ---- lineage ----------------------------------------------------------------------------
 
     def _record_call(
@@ -430,37 +387,3 @@ class JobContext:
             retried(transaction)
         except (OperationalError, InterfaceError):
             log.warning("could not record the end of call %s of job %s", call, self.id)
-
-
-def _inputs_of(transform_id: int) -> dict[str, list[dict[str, Any]]]:
-    rows = db.session.execute(
-        select(TransformInput.role, Artifact.id, Artifact.data)
-        .join(Artifact, Artifact.id == TransformInput.artifact_id)
-        .where(TransformInput.transform_id == transform_id)
-        .order_by(TransformInput.id)
-    )
-    found: dict[str, list[dict[str, Any]]] = {}
-    for role, artifact_id, data in rows:
-        found.setdefault(role, []).append({"id": artifact_id, **data})
-    return found
-
-
-def _outputs_of(transform_id: int) -> list[tuple[str, str | None, dict[str, Any]]]:
-    rows = db.session.execute(
-        select(TransformOutput.role, TransformOutput.key, Artifact.data)
-        .join(Artifact, Artifact.id == TransformOutput.artifact_id)
-        .where(TransformOutput.transform_id == transform_id)
-        .order_by(TransformOutput.role, TransformOutput.position)
-    )
-    return [(role, key, data) for role, key, data in rows]
-
-
-def _calls_of(transform_id: int, attempt: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.max(LlmTransform.call)).where(
-                LlmTransform.transform_id == transform_id, LlmTransform.attempt == attempt
-            )
-        )
-        or 0
-    )

@@ -2,7 +2,7 @@
 `run(ctx)` that does its steps through the job context. The machinery never branches on a
 kind; kinds are registered explicitly (app/kinds.py)."""
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from app.inputs import Inputs
 
@@ -76,6 +76,3 @@ def kind_of(name: str) -> JobKind:
 
 def label_of(name: str) -> str:
     return KINDS[name].label() if name in KINDS else name
-
-
-__all__ = ["KINDS", "JobKind", "OutputError", "Any", "kind_of", "label_of", "register"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
 from app.clock import iso
@@ -134,4 +134,41 @@ def load_state(transform: Transform, with_chunks: bool = True) -> JobState:
         params=params_of(transform.id),
         results=results_of(transform.id),
         chunks=current_chunks(transform) if with_chunks else [],
+    )
+
+
+def inputs_of(transform_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The artifacts a job reads, by role, each with its id."""
+    rows = db.session.execute(
+        select(TransformInput.role, Artifact.id, Artifact.data)
+        .join(Artifact, Artifact.id == TransformInput.artifact_id)
+        .where(TransformInput.transform_id == transform_id)
+        .order_by(TransformInput.id)
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for role, artifact_id, data in rows:
+        found.setdefault(role, []).append({"id": artifact_id, **data})
+    return found
+
+
+def outputs_of(transform_id: int) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """What a job stored: (role, key, data), in order within each role."""
+    rows = db.session.execute(
+        select(TransformOutput.role, TransformOutput.key, Artifact.data)
+        .join(Artifact, Artifact.id == TransformOutput.artifact_id)
+        .where(TransformOutput.transform_id == transform_id)
+        .order_by(TransformOutput.role, TransformOutput.position)
+    )
+    return [(role, key, data) for role, key, data in rows]
+
+
+def calls_of(transform_id: int, attempt: int) -> int:
+    """How many model calls an attempt has made."""
+    return (
+        db.session.scalar(
+            select(func.max(LlmTransform.call)).where(
+                LlmTransform.transform_id == transform_id, LlmTransform.attempt == attempt
+            )
+        )
+        or 0
     )
