@@ -1,0 +1,96 @@
+"""Projects and jobs for tests, made the real way: a job of any kind is recorded by
+`app.jobs.starting.start_job`, committed, then launched (queued and announced) by
+`app.jobs.control.launch`, exactly as the start views do after validating a request."""
+
+from typing import Any
+
+from flask import Flask
+
+from app.artifacts.models import Artifact
+from app.auth.models import User
+from app.extensions import begin_write, db
+from app.jobs import control, starting
+from app.jobs.kinds import kind_of
+from app.jobs.models import Transform
+from app.projects.domain import create_project
+
+
+def make_project(app: Flask, user_id: int, name: str = "Project") -> int:
+    """A project owned by the user; its id."""
+    with app.app_context():
+        begin_write()  # on SQLite, a read-then-write transaction must start as a write
+        user = db.session.get(User, user_id)
+        assert user is not None, f"no user {user_id}"
+        project = create_project(user, name)
+        db.session.commit()
+        project_id = project.id
+        db.session.remove()
+        return project_id
+
+
+def start_job(
+    app: Flask,
+    kind: str,
+    project_id: int,
+    user_id: int,
+    params: dict[str, Any],
+    *,
+    key: str | None = None,
+    launch: bool = True,
+) -> int:
+    """Start a job of the named kind with these params (validated by the kind's own model);
+    its id. `launch=False` leaves it recorded but never queued, as a crash between the commit
+    and the enqueue would."""
+    with app.app_context():
+        job_kind = kind_of(kind)
+        started = starting.start_job(
+            job_kind, project_id, user_id, job_kind.params.model_validate(params), key
+        )
+        assert started.outcome == "created", f"{kind} in project {project_id}: {started.outcome}"
+        db.session.commit()
+        if launch:
+            control.launch(started.transform)
+        job_id = started.transform.id
+        db.session.remove()
+        return job_id
+
+
+def start_echo(
+    app: Flask,
+    user_id: int,
+    script: str,
+    *,
+    count: int = 3,
+    kind: str = "echo",
+    project: str | None = None,
+    launch: bool = True,
+    **params: Any,
+) -> int:
+    """An echo job (`kind="echo_long"`: the same in the long queue class) in a new project,
+    whose model answer is the fake provider's script `script`; its id."""
+    project_id = make_project(app, user_id, project or f"Echo {script}")
+    prompt = f"[[script:{script}]] Echo test."
+    return start_job(
+        app, kind, project_id, user_id, {"prompt": prompt, "count": count, **params}, launch=launch
+    )
+
+
+def answer_job(app: Flask, job_id: int, answers: dict[str, Any]) -> bool:
+    """The owner answers a job's questions: an answers artifact in its project, given to
+    `app.jobs.control.answer`, which sends the job back to the queue. False if the job was
+    not waiting for answers."""
+    with app.app_context():
+        begin_write()
+        transform = db.session.get(Transform, job_id)
+        assert transform is not None, f"no job {job_id}"
+        artifact = Artifact(
+            project_id=transform.project_id,
+            type="answers",
+            data=answers,
+            created_by=transform.created_by,
+        )
+        db.session.add(artifact)
+        db.session.flush()
+        answered = control.answer(transform, artifact)
+        db.session.remove()
+        return answered
