@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx2
 import redis
+from factories import BRAINSTORM_PARAMS
 from flask import Flask
 from sqlalchemy import select
 from support import Account, Process, create_account, events, python, wait_for
@@ -37,12 +38,7 @@ FAST = {
     "LOG_LEVEL": "INFO",
 }
 MARK = "SW_FAULT_CLUSTER"  # in the environment of every process a cluster starts (and forks)
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [["女频", "爱情", "甜宠"]],
-    "genreProportions": [100],
-    "numIdeas": 3,
-}
+PARAMS = BRAINSTORM_PARAMS
 
 
 def free_port() -> int:

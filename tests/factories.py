@@ -14,6 +14,15 @@ from app.jobs.kinds import kind_of
 from app.jobs.models import Transform
 from app.projects.domain import create_project
 
+# The one literal of a brainstorm's params; tests change what they need: {**BRAINSTORM_PARAMS, …}.
+BRAINSTORM_PARAMS: dict[str, Any] = {
+    "platform": "douyin",
+    "genrePaths": [["女频", "爱情", "甜宠"]],
+    "genreProportions": [100],
+    "requirements": "",
+    "numIdeas": 3,
+}
+
 
 def make_project(app: Flask, user_id: int, name: str = "Project") -> int:
     """A project owned by the user; its id."""
@@ -94,3 +103,26 @@ def answer_job(app: Flask, job_id: int, answers: dict[str, Any]) -> bool:
         answered = control.answer(transform, artifact)
         db.session.remove()
         return answered
+
+
+def brainstorm_form(client: Any, auth: Any, project_id: int, **fields: str) -> dict[str, str]:
+    """The brainstorm form as a writer sends it: the page's own CSRF token and idempotency key,
+    the params above typed in, then `fields` changed."""
+    from support import CSRF
+
+    from app.brainstorm.catalog import genre_paths
+
+    page = client.get(f"/projects/{project_id}/brainstorm").get_data(as_text=True)
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    token = CSRF.search(page)
+    assert token is not None
+    genre = genre_paths().index(tuple(BRAINSTORM_PARAMS["genrePaths"][0]))
+    data = {
+        "csrf_token": token.group(1) or token.group(2),
+        "idempotency_key": key,
+        "platform": BRAINSTORM_PARAMS["platform"],
+        f"genre-{genre}": "100",
+        "requirements": "",
+        "numIdeas": str(BRAINSTORM_PARAMS["numIdeas"]),
+    }
+    return {**data, **fields}

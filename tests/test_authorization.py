@@ -8,17 +8,12 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from factories import BRAINSTORM_PARAMS
 
 from app.extensions import db
 from app.jobs.models import Transform
 
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [["女频", "爱情", "甜宠"]],
-    "genreProportions": [100],
-    "requirements": "",
-    "numIdeas": 2,
-}
+PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 2}
 # Routes that name an object in the query string rather than the path.
 QUERY_OBJECTS = {"live.events": "job"}
 # Routes anyone may open.

@@ -1,6 +1,7 @@
 """Starting a brainstorm: validation, the 303, idempotency and one active job per project."""
 
 import pytest
+from factories import BRAINSTORM_PARAMS, brainstorm_form
 from sqlalchemy import func, select
 
 from app.artifacts.models import Artifact, TransformInput
@@ -9,13 +10,7 @@ from app.extensions import db
 from app.jobs.models import Transform
 
 SWEET = ["女频", "爱情", "甜宠"]
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [SWEET],
-    "genreProportions": [100],
-    "requirements": "a strong heroine",
-    "numIdeas": 3,
-}
+PARAMS = {**BRAINSTORM_PARAMS, "genrePaths": [SWEET], "requirements": "a strong heroine"}
 
 
 def genre_field(path: list[str]) -> str:
@@ -35,18 +30,7 @@ def project(client, auth, make_user) -> int:
 
 
 def form(client, auth, project: int, **fields) -> dict:
-    page = client.get(f"/projects/{project}/brainstorm").get_data(as_text=True)
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    data = {
-        "csrf_token": auth.csrf(f"/projects/{project}/brainstorm"),
-        "idempotency_key": key,
-        "platform": "douyin",
-        genre_field(SWEET): "100",
-        "requirements": "",
-        "numIdeas": "3",
-    }
-    data.update(fields)
-    return data
+    return brainstorm_form(client, auth, project, **fields)
 
 
 def test_form_page_lists_platforms_and_genres(client, project):

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import redis
 from argon2 import PasswordHasher
+from factories import BRAINSTORM_PARAMS
 from flask import Flask
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
@@ -40,8 +41,7 @@ with mock.patch.dict(os.environ, {"SECRET_KEY": "routes-only"}):  # no DB, no in
 ROUTES = [(r.endpoint, r.rule, m) for r in RULES for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
 CI_EXAMPLES, LONG_EXAMPLES = 50, 1000
 KEY, LIMIT, JSON, PASSWORD = "fuzz-key", "1000000 per minute", "application/json", "correct horse"
-PARAMS = {"platform": "douyin", "genrePaths": [["女频", "爱情", "甜宠"]], "genreProportions": [100]}
-PARAMS |= {"requirements": "", "numIdeas": 1}
+PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 1}
 BODIES = {  # a valid body per JSON endpoint
     "api.create_project_api": {"name": "P"},
     "api.start_brainstorm": {"projectId": "<project>", "params": PARAMS},  # the owner's

@@ -3,21 +3,15 @@
 import json
 
 import pytest
+from factories import BRAINSTORM_PARAMS, brainstorm_form
 from sqlalchemy import func, select
 
-from app.brainstorm.catalog import genre_paths
 from app.extensions import db
 from app.inputs import ID_MAX, id_from, key_from, moment_from, natural
 from app.jobs.models import Transform
 from app.projects.models import Project
 
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [list(genre_paths()[0])],
-    "genreProportions": [100],
-    "requirements": "",
-    "numIdeas": 2,
-}
+PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 2}
 
 
 def rows(app) -> tuple[int, int]:
@@ -155,13 +149,5 @@ def test_the_same_model_reads_json_strictly_and_forms_laxly(client, auth, make_u
     )
     assert api.status_code == 422 and api.json["field"] == "numIdeas"
     auth.login(mei)
-    page = client.get(f"/projects/{project}/brainstorm").get_data(as_text=True)
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    form = {
-        "csrf_token": auth.csrf(f"/projects/{project}/brainstorm"),
-        "idempotency_key": key,
-        "platform": "douyin",
-        "genre-0": " 100 ",
-        "numIdeas": "2",
-    }
+    form = brainstorm_form(client, auth, project, numIdeas=" 2 ")
     assert client.post(f"/projects/{project}/brainstorm", data=form).status_code == 303

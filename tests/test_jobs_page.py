@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import BRAINSTORM_PARAMS
 from sqlalchemy import insert
 
 from app.auth.models import User
@@ -14,12 +15,7 @@ from app.jobs.models import Transform
 from app.jobs.starting import start_job
 from app.projects.domain import create_project
 
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [["女频", "爱情", "甜宠"]],
-    "genreProportions": [100],
-    "numIdeas": 1,
-}
+PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 1}
 STATUSES = ["completed", "failed", "cancelled", "running", "pending", "retrying"]
 KEYS = iter(range(10**9))
 

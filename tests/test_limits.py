@@ -4,21 +4,15 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import Auth
+from factories import BRAINSTORM_PARAMS, brainstorm_form
 from sqlalchemy import func, select, update
 from support import queue_of_its_own
 
 from app import create_app
-from app.brainstorm.catalog import genre_paths
 from app.extensions import db, get_redis
 from app.jobs.models import Transform
 
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [list(genre_paths()[0])],
-    "genreProportions": [100],
-    "requirements": "",
-    "numIdeas": 1,
-}
+PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 1}
 
 
 @pytest.fixture
@@ -48,17 +42,8 @@ def api_start(client, account, project: int):  # noqa: ANN201 - a test response
 
 
 def form_start(client, auth: Auth, project: int):  # noqa: ANN201 - a test response
-    path = f"/projects/{project}/brainstorm"
-    page = client.get(path).get_data(as_text=True)
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    data = {
-        "csrf_token": auth.csrf(path),
-        "idempotency_key": key,
-        "platform": "douyin",
-        "genre-0": "100",
-        "numIdeas": "1",
-    }
-    return client.post(path, data=data)
+    form = brainstorm_form(client, auth, project, numIdeas="1")
+    return client.post(f"/projects/{project}/brainstorm", data=form)
 
 
 def jobs(app) -> int:

@@ -7,14 +7,10 @@ import re
 
 import pytest
 import redis
+from factories import BRAINSTORM_PARAMS
 from support import events, ideas_json, wait_for
 
-PARAMS = {
-    "platform": "douyin",
-    "genrePaths": [["女频", "爱情", "甜宠"]],
-    "genreProportions": [100],
-    "numIdeas": 3,
-}
+PARAMS = BRAINSTORM_PARAMS
 IDEAS = [("雨夜重逢", "她在雨里等了三年。"), ("Second", "A body, two."), ("Third", "Body 3.")]
 
 

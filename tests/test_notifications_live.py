@@ -3,13 +3,14 @@
 import threading
 
 import httpx2
+from factories import BRAINSTORM_PARAMS
 from sqlalchemy import select
 from support import events, ideas_json, wait_for
 
 from app.extensions import db
 from app.jobs.models import Transform
 
-PARAMS = {"platform": "douyin", "genrePaths": [["女频", "爱情", "甜宠"]], "genreProportions": [100]}
+PARAMS = BRAINSTORM_PARAMS
 
 
 def collect(browser, messages: list, stop: threading.Event, params: dict | None = None) -> None:

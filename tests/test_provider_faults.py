@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+from factories import BRAINSTORM_PARAMS
 from sqlalchemy import select
 from support import events, ideas_json, wait_for
 
@@ -12,7 +13,7 @@ from app.extensions import db
 from app.jobs.models import LlmTransform
 
 IDEAS = [("Alpha", "First body."), ("Beta", "Second body."), ("Gamma", "Third body.")]
-PARAMS = {"platform": "douyin", "genrePaths": [["女频", "爱情", "甜宠"]], "genreProportions": [100]}
+PARAMS = BRAINSTORM_PARAMS
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask import current_app
 from sqlalchemy import insert, update
@@ -27,6 +27,7 @@ from app.jobs.state import calls_of, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
 DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
@@ -39,7 +40,7 @@ class Streamed:
     finish_reason: str | None
 
 
-def retried(write: Callable[[], None]) -> None:
+def retried(write: Callable[[], T]) -> T:
     """Run a write transaction, again after a lost connection (the DB may have restarted)."""
     for delay in (*DB_RETRY_DELAYS, None):
         try:
@@ -50,28 +51,28 @@ def retried(write: Callable[[], None]) -> None:
                 raise
             log.warning("database write failed; retrying in %ss", delay)
             time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def durably(transform_id: int, write: Callable[[], Transform]) -> Transform:
-    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
-    for retry, delay in enumerate((*DB_RETRY_DELAYS, None)):
+    """`retried`, for a write that inserts: a unique key already taken on a second try means
+    the lost connection had committed the first one after all."""
+    tries = 0
+
+    def once() -> Transform:
+        nonlocal tries
+        tries += 1
         try:
             return write()
         except IntegrityError:
             db.session.rollback()
-            if retry == 0:
+            if tries == 1:
                 raise
-            # The lost connection had committed it after all.
             transform = db.session.get(Transform, transform_id, populate_existing=True)
             assert transform is not None
             return transform
-        except (OperationalError, InterfaceError):
-            db.session.rollback()
-            if delay is None:
-                raise
-            log.warning("database write failed; retrying in %ss", delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+
+    return retried(once)
 
 
 class JobContext:
