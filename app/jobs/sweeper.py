@@ -45,12 +45,15 @@ def enqueue_waiting() -> int:
     """Due retries and parked jobs, and pending jobs whose queue entry was lost (Redis
     flushed, a crash)."""
     now = utcnow()
-    due = Transform.next_attempt_at.is_(None) | (Transform.next_attempt_at <= now)
+    # A new job is enqueued by the web right after its commit (give it a moment); a parked one
+    # by nobody but us, as soon as it is due.
+    lost = Transform.next_attempt_at.is_(None) & (Transform.updated_at < now - ENQUEUE_GRACE)
+    woken = Transform.next_attempt_at <= now
     waiting = db.session.scalars(
         select(Transform)
         .where(
             ((Transform.status == "retrying") & (Transform.next_attempt_at <= now))
-            | ((Transform.status == "pending") & (Transform.updated_at < now - ENQUEUE_GRACE) & due)
+            | ((Transform.status == "pending") & (lost | woken))
         )
         .order_by(Transform.id)
         .limit(BATCH)

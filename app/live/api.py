@@ -39,7 +39,11 @@ def _events(update: Update) -> str:
     if update.state is not None:
         t = update.state.transform
         # The job's one shape, with the event's own older fields beside it.
-        status = {**job_json(t), "message": progress_text(t), "results": len(update.state.results)}
+        status = {
+            **job_json(t, update.state.project.name),
+            "message": progress_text(t),
+            "results": len(update.state.results),
+        }
         out.append(sse(_json(status), "status", str(update.cursor)))
         if t.status in FINAL:
             out.append(sse(_json({"status": t.status}), "done", str(update.cursor)))
