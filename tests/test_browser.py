@@ -206,6 +206,11 @@ def test_live_page_through_reload_and_second_tab(browser, server, provider, make
         for tab in (tab1, tab2):
             assert_final(tab, final)
             assert not tab.locator(".action-cancel button").is_visible()
+        # The pages that watched it end said so: it is no news on the next page.
+        http = api(account)
+        until(lambda: http.get(f"/api/jobs/{job_id}").json()["seen"], lambda seen: seen)
+        tab2.goto(server.url + "/projects/")
+        assert tab2.locator(f"#notice_{job_id}").count() == 0
         assert errors == []
     print(f"\n  live page, reload and second tab: {time.monotonic() - began:.1f}s")
 
