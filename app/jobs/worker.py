@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 import redis
@@ -107,7 +108,12 @@ class Worker:
                 log.warning("the queue is unreachable; trying again")
                 time.sleep(1)
                 continue
-            if taken is not None:
+            if taken is not None and stopping.is_set():
+                # Told to stop while waiting: the entry goes back for another worker (it may
+                # be a job one of our own attempts just handed back).
+                with suppress(redis.RedisError):  # else the sweeper queues it again
+                    connection.lpush(taken[0], taken[1])
+            elif taken is not None:
                 self._start(classes[taken[0].decode()], taken[1].decode())
         self._finish()
 
