@@ -77,7 +77,11 @@ class Hub:
         backoff = 0.2
         while True:
             # Health checks make a silently dead connection fail instead of waiting forever.
-            client = redis.Redis.from_url(self.redis_url, health_check_interval=10)
+            # Named, so operators (and tests) can tell this deployment's listeners apart.
+            name = f"sw-live-{channel_prefix(self.redis_url).strip(':').replace(':', '-')}"
+            client = redis.Redis.from_url(
+                self.redis_url, health_check_interval=10, client_name=name
+            )
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{channel_prefix(self.redis_url)}*")

@@ -1,5 +1,6 @@
 """The only door to a language model: an OpenAI-compatible endpoint or the offline demo."""
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -125,12 +126,19 @@ def _client(config: dict[str, Any]) -> openai.OpenAI:
 
 
 def _create(config: dict[str, Any], messages: list[dict[str, str]], **parameters: Any) -> Any:
-    return _client(config).chat.completions.create(
-        model=config["LLM_MODEL"],
-        messages=messages,  # type: ignore[arg-type]
-        stream=True,
-        stream_options={"include_usage": True},
-        **parameters,
+    """Send the request through the openai client (auth, retries off, errors classified by
+    it) and keep its raw streaming response: parsing each event into the client's models
+    costs five times what reading the JSON does, and a worker streams many at once."""
+    return (
+        _client(config)
+        .chat.completions.with_streaming_response.create(
+            model=config["LLM_MODEL"],
+            messages=messages,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+            **parameters,
+        )
+        .__enter__()
     )
 
 
@@ -157,21 +165,8 @@ def _openai_stream(
 
     def deltas() -> Iterator[str]:
         try:
-            for chunk in response:
-                stream.response_id = stream.response_id or chunk.id
-                if chunk.usage:
-                    stream.usage = {
-                        "prompt_tokens": chunk.usage.prompt_tokens,
-                        "completion_tokens": chunk.usage.completion_tokens,
-                        "total_tokens": chunk.usage.total_tokens,
-                    }
-                text = ""
-                for choice in chunk.choices:
-                    if choice.finish_reason:
-                        stream.finish_reason = choice.finish_reason
-                    if choice.delta and choice.delta.content:
-                        text += choice.delta.content
-                yield text  # LIFE when the event carried no text
+            for event in _events(response.iter_lines()):
+                yield _read_chunk(stream, event)  # LIFE when the event carried no text
         except (openai.APIConnectionError, httpx2.TransportError) as error:
             broke = N_("The connection to the model broke off mid-answer.")
             raise LlmError(broke, retryable=True, code="connection") from error
@@ -181,6 +176,43 @@ def _openai_stream(
     stream.deltas = deltas()
     stream._close = response.close
     return stream
+
+
+def _events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """The JSON of each server-sent event, until `[DONE]` (multi-line data joined)."""
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+        elif line == "" and data:
+            payload, data = "\n".join(data), []
+            if payload == "[DONE]":
+                return
+            event = json.loads(payload)  # garbled: a ValueError, classified as such
+            if isinstance(event, dict) and event.get("error"):
+                failed = N_("The model's server reported an error mid-answer.")
+                raise LlmError(failed, retryable=True, code="server_error")
+            yield event
+    if data and "\n".join(data) != "[DONE]":
+        yield json.loads("\n".join(data))
+
+
+def _read_chunk(stream: ChatStream, chunk: dict[str, Any]) -> str:
+    """Note what a chat.completion.chunk says of the answer; its text."""
+    stream.response_id = stream.response_id or chunk.get("id")
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        stream.usage = {
+            key: usage.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")
+        }
+    text = ""
+    for choice in chunk.get("choices") or ():
+        if choice.get("finish_reason"):
+            stream.finish_reason = choice["finish_reason"]
+        content = (choice.get("delta") or {}).get("content")
+        if isinstance(content, str):
+            text += content
+    return text
 
 
 def _retry_after(response: httpx2.Response | None) -> float | None:
