@@ -5,7 +5,8 @@ import re
 import threading
 
 import httpx2
-from support import events, wait_for
+from factories import BRAINSTORM_PARAMS
+from support import events, ideas_json, wait_for
 
 from app.brainstorm.catalog import genre_paths
 
@@ -95,17 +96,13 @@ def test_hostile_model_output_and_params_are_inert(api, web, make_user, provider
     assert "".join(chunks) == "".join(c["text"] for c in state["chunks"]) == answer
 
 
-def test_parallel_starts_create_exactly_one_job(server, make_user, app):
+def test_parallel_starts_create_exactly_one_job(server, make_user, app, provider):
     account = make_user()
     with httpx2.Client(base_url=server.url, headers=account.bearer) as http:
         project = http.post("/api/projects", json={"name": "Race"}).json()["projectId"]
-    params = {
-        "platform": "douyin",
-        "genrePaths": [list(genre_paths()[0])],
-        "genreProportions": [100],
-        "requirements": "",
-        "numIdeas": 1,
-    }
+    # The job stays active while the race runs (a finished one would let another start).
+    provider.script("race", ideas_json([("One", "x")]), pause_at=1)
+    params = {**BRAINSTORM_PARAMS, "requirements": "[[script:race]]", "numIdeas": 1}
     barrier, answers = threading.Barrier(12), []
 
     def start(index: int) -> None:
@@ -131,5 +128,6 @@ def test_parallel_starts_create_exactly_one_job(server, make_user, app):
 
     with app.app_context():
         assert db.session.scalar(select(func.count(Transform.id))) == 1
+    provider.release("race")
     with httpx2.Client(base_url=server.url, headers=account.bearer) as http:
         wait_for(lambda: http.get(f"/api/jobs/{ids.pop() if ids else 0}").status_code == 200)

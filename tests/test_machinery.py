@@ -482,10 +482,10 @@ def own_database(
     own = create_app({"TESTING": True})
     with own.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        get_redis().delete(*(f"rq:queue:{name}" for name in QUEUE_NAMES.values()))
+        get_redis().flushdb()  # queues and job entries of earlier runs
     yield own
     with own.app_context():
-        get_redis().delete(*(f"rq:queue:{name}" for name in QUEUE_NAMES.values()))
+        get_redis().flushdb()
         db.engine.dispose()
 
 

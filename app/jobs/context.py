@@ -10,21 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from flask import current_app
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import llm
-from app.artifacts.models import Artifact, TransformOutput
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.i18n import N_
-from app.jobs.events import announce
 from app.jobs.kinds import JobKind
 from app.jobs.lifecycle import Claim
-from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform, TransformChunk
-from app.jobs.outcomes import Ask, FencedOut, Park, Stopping
+from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform
+from app.jobs.outcomes import Ask, Park, Stopping
 from app.jobs.state import calls_of, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
+from app.jobs.writer import Emit, Flush, writer_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,27 +53,6 @@ def retried(write: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def durably(transform_id: int, write: Callable[[], Transform]) -> Transform:
-    """`retried`, for a write that inserts: a unique key already taken on a second try means
-    the lost connection had committed the first one after all."""
-    tries = 0
-
-    def once() -> Transform:
-        nonlocal tries
-        tries += 1
-        try:
-            return write()
-        except IntegrityError:
-            db.session.rollback()
-            if tries == 1:
-                raise
-            transform = db.session.get(Transform, transform_id, populate_existing=True)
-            assert transform is not None
-            return transform
-
-    return retried(once)
-
-
 class JobContext:
     """One attempt's view of its job: what it was asked, what it has made, and the calls that
     record, stream and keep its work."""
@@ -100,7 +78,9 @@ class JobContext:
         self.waiting = True  # the page says "waiting for the model"
         self._streaming = False
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
-        self._emits: list[tuple[str, str, dict[str, Any], str | None]] = []
+        self._emits: list[tuple[str, str, dict[str, Any], str]] = []
+        self._writer = writer_of(current_app._get_current_object())  # type: ignore[attr-defined]
+        db.session.commit()  # the reads above end here: a streaming attempt holds no connection
 
     # ---- what a kind calls ------------------------------------------------------------------
 
@@ -204,84 +184,38 @@ class JobContext:
         extra: tuple[tuple[str, str, dict[str, Any], str], ...] = (),
         **values: Any,
     ) -> Transform:
-        """One fenced transaction: results emitted (and `extra` ones: role, type, data, key),
-        progress, checkpoint, the lease, and a chunk of text; then one publish. Raises
-        FencedOut if the job is no longer ours."""
-        values = {**self._values, **values}
+        """One fenced write (several attempts' share a transaction: app/jobs/writer.py):
+        results emitted (and `extra` ones: role, type, data, key), progress, checkpoint, the
+        lease, and a chunk of text; then a publish. FencedOut if the job is no longer ours."""
         for role, type_, data, key in extra:
             if key not in self._keys:
                 self._keys.add(key)
                 self._emits.append((role, type_, data, key))
-        emits, seq = list(self._emits), self.seq + (1 if text else 0)
+        values = {**self._values, **values}
+        seq = self.seq + (1 if text else 0)
         if text:
             values["last_seq"] = seq
-
-        def transaction() -> Transform:
-            begin_write()
-            self._store(emits)
-            transform = self._fenced(**values)
-            if text:
-                db.session.execute(
-                    insert(TransformChunk).values(
-                        transform_id=self.id, attempt=self.attempt, seq=seq, text=text
-                    )
-                )
-            db.session.commit()
-            return transform
-
-        transform = durably(self.id, transaction)
-        self._values.clear()
-        del self._emits[: len(emits)]
-        self.seq = seq
-        shown = bool(emits) or any(k != "last_seq" and k != "checkpoint" for k in values)
-        announce(transform, text=text or "", state=shown)
-        return transform
-
-    def _fenced(self, **values: Any) -> Transform:
-        """Update the job if this attempt still holds it (renewing the lease); one round trip."""
-        now = utcnow()
-        lease = {"lease_expires_at": now + self.lease} if "status" not in values else {}
-        transform = db.session.execute(
-            update(Transform)
-            .where(
-                Transform.id == self.id,
-                Transform.lease_epoch == self.claim.epoch,
-                Transform.status == "running",
-            )
-            .values(updated_at=now, **lease, **values)
-            .returning(Transform)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).scalar_one_or_none()
-        if transform is None:
-            db.session.rollback()
-            raise FencedOut
-        # A snapshot: announcing it after the commit must not read the row again.
-        db.session.expunge(transform)
-        return transform
-
-    def _store(self, emits: list[tuple[str, str, dict[str, Any], str | None]]) -> None:
-        for role, type_, data, key in emits:
-            artifact = Artifact(
-                project_id=self.claim.project_id,
-                type=type_,
-                data=data,
-                streaming_status="completed",
-                created_by=self.claim.user_id,
-            )
-            db.session.add(artifact)
-            db.session.flush()
-            position = self._positions[role]
+        emits = []
+        for role, type_, data, key in self._emits:
+            emits.append(Emit(role, type_, data, key, self._positions[role]))
             self._positions[role] += 1
-            db.session.add(
-                TransformOutput(
-                    transform_id=self.id,
-                    artifact_id=artifact.id,
-                    role=role,
-                    position=position,
-                    attempt=self.attempt,
-                    key=key,
-                )
-            )
+        flush = Flush(
+            job=self.id,
+            epoch=self.claim.epoch,
+            attempt=self.attempt,
+            project_id=self.claim.project_id,
+            user_id=self.claim.user_id,
+            lease=self.lease,
+            values=values,
+            text=text,
+            emits=emits,
+            shown=bool(emits) or any(k not in ("last_seq", "checkpoint") for k in values),
+        )
+        self._values.clear()
+        self._emits.clear()
+        transform = self._writer.write(flush)
+        self.seq = seq
+        return transform
 
     # ---- streaming --------------------------------------------------------------------------
 
@@ -323,9 +257,10 @@ class JobContext:
         temperature: float,
         json_output: bool,
     ) -> None:
-        def transaction() -> Transform:
+        self.write()  # the job is still ours (FencedOut if not), what waits is written
+
+        def transaction() -> None:
             begin_write()
-            transform = self._fenced(**self._values)
             db.session.add(
                 LlmPrompt(transform_id=self.id, attempt=self.attempt, call=call, messages=messages)
             )
@@ -343,11 +278,8 @@ class JobContext:
                 )
             )
             db.session.commit()
-            return transform
 
-        transform = durably(self.id, transaction)
-        self._values.clear()
-        announce(transform)
+        retried(transaction)
 
     def _account(
         self,
@@ -363,6 +295,7 @@ class JobContext:
 
         def transaction() -> None:
             db.session.rollback()
+            begin_write()
             db.session.execute(
                 update(LlmTransform)
                 .where(

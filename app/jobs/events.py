@@ -42,20 +42,28 @@ def publish(channel: str, payload: dict[str, Any]) -> None:
 def announce(transform: Any, *, text: str = "", state: bool = True) -> None:
     """Publish a job's change: a chunk of text and/or a change of its shown state (which
     the owner's other pages follow too: nav count, Jobs rows, notices). One round trip."""
-    payload = {
-        "job": transform.id,
-        "attempt": transform.attempt,
-        "seq": transform.last_seq,
-        "text": text,
-        "state": state,
-        "status": transform.status,
-    }
+    announce_all([(transform, text, state)])
+
+
+def announce_all(changes: list[tuple[Any, str, bool]]) -> None:
+    """Publish several jobs' changes (job, text, state changed) in one round trip."""
+    if not changes:
+        return
     try:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.publish(job_channel(transform.id), json.dumps(payload, ensure_ascii=False))
-        if state:
-            owner = json.dumps({**payload, "text": ""}, ensure_ascii=False)
-            pipe.publish(user_channel(transform.created_by), owner)
+        for transform, text, state in changes:
+            payload = {
+                "job": transform.id,
+                "attempt": transform.attempt,
+                "seq": transform.last_seq,
+                "text": text,
+                "state": state,
+                "status": transform.status,
+            }
+            pipe.publish(job_channel(transform.id), json.dumps(payload, ensure_ascii=False))
+            if state:
+                owner = json.dumps({**payload, "text": ""}, ensure_ascii=False)
+                pipe.publish(user_channel(transform.created_by), owner)
         pipe.execute()
     except redis.RedisError:
-        log.warning("could not announce a change of job %s", transform.id)
+        log.warning("could not announce the changes of %d jobs", len(changes))

@@ -1,0 +1,209 @@
+"""Group commit: one thread per worker process writes the flushes of all its attempts, as many
+as are waiting in one transaction, each still fenced by its own job's lease epoch; then one
+Redis pipeline announces them all. An attempt hands its flush over and waits for the answer
+(its row as written, or FencedOut), so a flush costs a share of a commit, not a commit, and
+the number of commits no longer grows with the number of attempts."""
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from app.artifacts.models import Artifact, TransformOutput
+from app.clock import utcnow
+from app.extensions import begin_write, db
+from app.jobs.events import announce_all
+from app.jobs.models import Transform, TransformChunk
+from app.jobs.outcomes import FencedOut
+
+log = logging.getLogger(__name__)
+BATCH = 200  # flushes in one transaction at the most
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # a lost connection (the database restarted)
+
+
+@dataclass
+class Emit:
+    role: str
+    type: str
+    data: dict[str, Any]
+    key: str
+    position: int
+
+
+@dataclass
+class Flush:
+    """One attempt's write: its job's columns, results and a chunk of text."""
+
+    job: int
+    epoch: int
+    attempt: int
+    project_id: int
+    user_id: int
+    lease: timedelta
+    values: dict[str, Any]
+    text: str | None = None
+    emits: list[Emit] = field(default_factory=list)
+    shown: bool = True  # does the job's visible state change (not just its text)
+    done: Future = field(default_factory=Future)
+
+
+class GroupWriter:
+    """The writing thread of a process (started on first use)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.inbox: queue.Queue[Flush] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def write(self, flush: Flush) -> Transform:
+        """Write the flush with whatever else waits; its row, or FencedOut."""
+        self._ensure_running()
+        self.inbox.put(flush)
+        return flush.done.result()
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
+                self._thread.start()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            while True:
+                batch = [self.inbox.get()]
+                while len(batch) < BATCH:
+                    try:
+                        batch.append(self.inbox.get_nowait())
+                    except queue.Empty:
+                        break
+                try:
+                    written = self._write_batch(batch)
+                except Exception as error:  # noqa: BLE001 - handed to the waiting attempts
+                    for flush in batch:
+                        if not flush.done.done():
+                            flush.done.set_exception(error)
+                    continue
+                finally:
+                    db.session.remove()
+                announce_all([(row, f.text or "", f.shown) for f, row in written])
+                for flush, row in written:
+                    flush.done.set_result(row)
+
+    def _write_batch(self, batch: list[Flush]) -> list[tuple[Flush, Transform]]:
+        """All in one transaction; one by one if that fails on a key (a flush whose commit
+        was lost with its connection had been written after all)."""
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return self._transaction(batch)
+            except IntegrityError:
+                db.session.rollback()
+                return [pair for flush in batch if (pair := self._alone(flush)) is not None]
+            except (OperationalError, InterfaceError):
+                db.session.rollback()
+                if delay is None:
+                    raise
+                log.warning("database write failed; retrying in %ss", delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _alone(self, flush: Flush) -> tuple[Flush, Transform] | None:
+        try:
+            return self._transaction([flush])[0]
+        except IntegrityError:
+            db.session.rollback()
+            row = db.session.get(Transform, flush.job, populate_existing=True)
+            assert row is not None
+            db.session.expunge(row)
+            return flush, row
+        except IndexError:
+            return None  # fenced out: its future holds the exception
+
+    def _transaction(self, batch: list[Flush]) -> list[tuple[Flush, Transform]]:
+        begin_write()
+        now = utcnow()
+        written, chunks = [], []
+        for flush in batch:
+            row = self._fenced(flush, now)
+            if row is None:
+                continue
+            for emit in flush.emits:
+                artifact_id = db.session.execute(
+                    insert(Artifact)
+                    .values(
+                        project_id=flush.project_id,
+                        type=emit.type,
+                        data=emit.data,
+                        streaming_status="completed",
+                        created_by=flush.user_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(Artifact.id)
+                ).scalar_one()
+                db.session.execute(
+                    insert(TransformOutput).values(
+                        transform_id=flush.job,
+                        artifact_id=artifact_id,
+                        role=emit.role,
+                        position=emit.position,
+                        attempt=flush.attempt,
+                        key=emit.key,
+                    )
+                )
+            if flush.text:
+                chunks.append(
+                    {
+                        "transform_id": flush.job,
+                        "attempt": flush.attempt,
+                        "seq": flush.values["last_seq"],
+                        "text": flush.text,
+                        "created_at": now,
+                    }
+                )
+            written.append((flush, row))
+        if chunks:
+            db.session.execute(insert(TransformChunk), chunks)
+        db.session.commit()
+        for flush in batch:
+            if not any(f is flush for f, _row in written) and not flush.done.done():
+                flush.done.set_exception(FencedOut())
+        return written
+
+    def _fenced(self, flush: Flush, now: Any) -> Transform | None:
+        """The job's row updated, if this attempt still holds it (renewing its lease)."""
+        lease = {"lease_expires_at": now + flush.lease} if "status" not in flush.values else {}
+        row = db.session.execute(
+            update(Transform)
+            .where(
+                Transform.id == flush.job,
+                Transform.lease_epoch == flush.epoch,
+                Transform.status == "running",
+            )
+            .values(updated_at=now, **lease, **flush.values)
+            .returning(Transform)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).scalar_one_or_none()
+        if row is not None:
+            db.session.expunge(row)  # a snapshot: announcing it must not read it again
+        return row
+
+
+def writer_of(app: Flask) -> GroupWriter:
+    """The process's writer for this app."""
+    with _writers_lock:
+        writer = app.extensions.get("job_writer")
+        if writer is None:
+            writer = app.extensions["job_writer"] = GroupWriter(app)
+        return writer
+
+
+_writers_lock = threading.Lock()
