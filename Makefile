@@ -31,7 +31,11 @@ format: install-test
 bench: install-test
 	$(BIN)/python bench/start_latency.py
 	$(BIN)/python bench/stream_latency.py
+	$(BIN)/python bench/stream_latency.py --jobs 100
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/flush_cost.py
 	$(BIN)/python bench/sign_in.py
+	$(BIN)/python bench/jobs_page.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

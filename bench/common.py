@@ -1,4 +1,12 @@
-"""Shared benchmark helpers: processes, databases, accounts, projects and percentiles."""
+"""Shared benchmark helpers: processes, databases, accounts, projects, /proc figures and
+percentiles.
+
+Databases: every script measures SQLite (a fresh file in a temporary directory) and, when
+BENCH_DATABASE_URL is set (e.g. postgresql://postgres@127.0.0.1:5432/swbench8), PostgreSQL
+too. The database named in BENCH_DATABASE_URL is DROPPED and CREATED afresh for each pass
+(through the server's `postgres` maintenance database, with the URL's user and host): give
+the benchmarks a database of their own, never one that others use. Redis: db 2 of
+127.0.0.1:6379 (BENCH_REDIS_URL overrides it; never db 0, which the tests use)."""
 
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 import redis
@@ -29,12 +38,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 FLASK = str(Path(PYTHON).with_name("flask"))
 # Databases the benchmarks own; the tests use the `test` database and Redis db 0.
-POSTGRES_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/swbench"
-REDIS_URL = "redis://127.0.0.1:6379/2"
+POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL", "")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+# Databases a benchmark must never drop, whatever BENCH_DATABASE_URL says.
+NOT_OURS = {"postgres", "template0", "template1", "test", "swdev", "swtest2"}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 KEY = re.compile(r'name="idempotency_key"[^>]*value="([^"]+)"')
 USERNAME, PASSWORD = "bench", "bench-password"
+# Phrases counted in every process's output: a refused database connection, a worker's write
+# retried, gevent's monitor thread reporting a hub blocked longer than
+# GEVENT_MAX_BLOCKING_TIME, and any traceback.
+WATCHED = ("too many clients", "database write failed", "appears to be blocked", "Traceback")
 
 
 # ---------------------------------------------------------------------------------- processes
@@ -50,7 +64,8 @@ class Proc:
     ) -> None:
         """Start the process and wait until it prints a line containing ``ready``."""
         self.name = name
-        self.lines: deque[str] = deque(maxlen=200)
+        self.lines: deque[str] = deque(maxlen=2000)
+        self.counts: dict[str, int] = {}  # watched phrase → lines that contained it
         self.ready_line = ""
         self._ready = threading.Event()
         self._marker = ready
@@ -77,6 +92,9 @@ class Proc:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.append(line)
+            for phrase in WATCHED:
+                if phrase in line:
+                    self.counts[phrase] = self.counts.get(phrase, 0) + 1
             if not self._ready.is_set() and self._marker in line:
                 self.ready_line = line.strip()
                 self._ready.set()
@@ -157,11 +175,37 @@ class Database:
     _engine: Engine | None = None
 
     def engine(self) -> Engine:
-        """A SQLAlchemy engine on the database, to read what the app wrote."""
+        """A SQLAlchemy engine on the database, to read what the app wrote: one connection,
+        kept (open it before the app starts, with hold(), so that a server whose
+        max_connections the app's pools use up still lets the benchmark read)."""
         if self._engine is None:
             url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
-            self._engine = create_engine(url, poolclass=NullPool)
+            if self.kind == "sqlite":
+                self._engine = create_engine(url, poolclass=NullPool)
+            else:
+                self._engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         return self._engine
+
+    def hold(self) -> None:
+        """Open the benchmark's own connection now (it stays in the engine's pool)."""
+        with self.engine().connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    def connections(self) -> int:
+        """Connections to this PostgreSQL database now (pg_stat_activity); 0 on SQLite."""
+        if self.kind != "postgres":
+            return 0
+        with self.engine().connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            ).scalar_one()
+
+    def max_connections(self) -> int:
+        """The server's max_connections (0 on SQLite)."""
+        if self.kind != "postgres":
+            return 0
+        with self.engine().connect() as connection:
+            return int(connection.exec_driver_sql("SHOW max_connections").scalar_one())
 
     def cleanup(self) -> None:
         """Close the engine; remove the SQLite directory (PostgreSQL's stays for inspection)."""
@@ -171,22 +215,48 @@ class Database:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def prepare_database(kind: str) -> Database:
-    """A fresh SQLite file in a temporary directory, or the recreated `swbench` database."""
+def postgres_url(suffix: str = "") -> str:
+    """BENCH_DATABASE_URL (its database name + ``suffix``), or exit saying it is not set."""
+    if not POSTGRES_URL:
+        raise SystemExit("PostgreSQL figures need BENCH_DATABASE_URL (see bench/common.py)")
+    parts = urlsplit(POSTGRES_URL)
+    name = parts.path.lstrip("/") + suffix
+    if not name or name in NOT_OURS:
+        raise SystemExit(f"BENCH_DATABASE_URL names {name!r}: give the benchmarks their own")
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def recreate_postgres(url: str) -> None:
+    """Drop and create the database named in ``url`` (connected to its server's `postgres`)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def prepare_database(kind: str, suffix: str = "") -> Database:
+    """A fresh SQLite file in a temporary directory, or the recreated BENCH_DATABASE_URL."""
     if kind == "sqlite":
         tmp = tempfile.mkdtemp(prefix="swbench-")
         return Database(kind, f"sqlite:///{tmp}/script_writer.db", tmp)
     if kind == "postgres":
-        for sql in ("DROP DATABASE IF EXISTS swbench WITH (FORCE)", "CREATE DATABASE swbench"):
-            subprocess.run([*POSTGRES_ADMIN, sql], check=True, capture_output=True, text=True)
-        return Database(kind, POSTGRES_URL)
+        url = postgres_url(suffix)
+        recreate_postgres(url)
+        return Database(kind, url)
     raise ValueError(f"unknown database {kind!r}")
 
 
 def redis_client() -> redis.Redis:
     """The benchmarks' Redis database (never db 0, which the tests use)."""
     client = redis.Redis.from_url(REDIS_URL)
-    assert client.connection_pool.connection_kwargs.get("db") == 2
+    assert client.connection_pool.connection_kwargs.get("db", 0) not in (0, 4, 6), REDIS_URL
     return client
 
 
@@ -208,7 +278,9 @@ def app_env(database: Database, provider_url: str, workers: int, port: int) -> d
         "LLM_BASE_URL": provider_url + "/v1",
         "LLM_MODEL": "fake-model",
         "SECRET_KEY": "bench-secret-key",
+        # One user starts every job: the per-user limits must not refuse them.
         "RATELIMIT_JOBS": "100000 per minute",
+        "MAX_ACTIVE_JOBS_PER_USER": "100000",
         "RATELIMIT_LOGIN": "100000 per minute",
         "LOG_LEVEL": "WARNING",
     }
@@ -273,6 +345,124 @@ def sign_in(base_url: str) -> httpx2.Client:
     return http
 
 
+# ---------------------------------------------------------------------------------- /proc
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's live children, grandchildren …"""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as file:
+                    children = [int(c) for c in file.read().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """utime + stime of a process (from /proc/<pid>/stat); with ``children``, also its
+    reaped children's (cutime + cstime) and its live descendants'."""
+    total = 0.0
+    for each in [pid, *(descendants(pid) if children else [])]:
+        try:
+            with open(f"/proc/{each}/stat") as file:
+                fields = file.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        if children and each == pid:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime (16, 17)
+        total += ticks / CLOCK_TICKS
+    return total
+
+
+def pss_kb(pid: int) -> int:
+    """The process's proportional set size, in kB (/proc/<pid>/smaps_rollup)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as file:
+            for line in file:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy, and busy + idle, so far (/proc/stat)."""
+    with open("/proc/stat") as file:
+        fields = [int(v) for v in file.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    busy = user + nice + system + irq + softirq + steal
+    return busy / CLOCK_TICKS, (busy + idle + iowait) / CLOCK_TICKS
+
+
+def processes_named(word: str) -> list[int]:
+    """Pids whose command name (/proc/<pid>/comm) starts with ``word`` (e.g. postgres)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as file:
+                    if file.read().startswith(word):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+class Sampler(threading.Thread):
+    """Samples a figure every ``every`` seconds until stopped: by default the summed PSS (kB)
+    of some processes, or whatever ``measure`` returns."""
+
+    def __init__(
+        self,
+        pids: Callable[[], list[int]] = list,
+        every: float = 0.25,
+        measure: Callable[[], int] | None = None,
+    ) -> None:
+        """``pids`` is called at each sample (processes may come and go)."""
+        super().__init__(daemon=True, name="sampler")
+        self.pids, self.every = pids, every
+        self.measure = measure or (lambda: sum(pss_kb(pid) for pid in self.pids()))
+        self.samples: list[int] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        """Sample until stop()."""
+        while not self._halt.wait(self.every):
+            try:
+                self.samples.append(self.measure())
+            except Exception:  # noqa: BLE001, S112 - a missed sample is no figure
+                continue
+
+    def stop(self) -> None:
+        """End the sampling."""
+        self._halt.set()
+        self.join(5)
+
+    @property
+    def peak(self) -> int:
+        """The largest sample."""
+        return max(self.samples, default=0)
+
+    @property
+    def peak_mb(self) -> float:
+        """The largest sample of kB, in MB."""
+        return self.peak / 1024
+
+
 # ---------------------------------------------------------------------------------- figures
 
 
@@ -328,8 +518,24 @@ class Table:
 
 
 def databases(choice: str) -> list[str]:
-    """The databases named by --database."""
-    return ["sqlite", "postgres"] if choice == "both" else [choice]
+    """The databases named by --database: "auto" is SQLite, and PostgreSQL when
+    BENCH_DATABASE_URL is set; "postgres" and "both" need it set."""
+    if choice == "auto":
+        return ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+    chosen = ["sqlite", "postgres"] if choice == "both" else [choice]
+    if "postgres" in chosen:
+        postgres_url()  # exits with a message when it is not set
+    return chosen
+
+
+def add_database_option(parser: Any) -> None:
+    """--database sqlite|postgres|both|auto (auto: PostgreSQL only with BENCH_DATABASE_URL)."""
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres", "both", "auto"],
+        default="auto",
+        help="auto: SQLite, and PostgreSQL when BENCH_DATABASE_URL is set",
+    )
 
 
 def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.02) -> Any:
@@ -354,7 +560,8 @@ def machine() -> str:
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     if head.returncode == 0:
         dirty = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
-        changed = [line for line in dirty.stdout.splitlines() if not line.endswith("bench/")]
+        # The benchmarks' own files do not count: what they measure is the rest.
+        changed = [line for line in dirty.stdout.splitlines() if not line[3:].startswith("bench/")]
         code = f"code {head.stdout.strip()}"
         code += f" + {len(changed)} uncommitted paths" if changed else ""
     else:

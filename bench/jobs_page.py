@@ -4,7 +4,10 @@ Runs the app in-process through Flask's full request stack (no network), signed 
 writer who owns most of the jobs. Reference in the same run: the sign-in page, which reads
 nothing from the database.
 
-    .venv/bin/python bench/jobs_page.py [--database sqlite|postgres|both] [--jobs 100000]
+    .venv/bin/python bench/jobs_page.py [--database auto|sqlite|postgres|both] [--jobs 100000]
+
+SQLite always; PostgreSQL when BENCH_DATABASE_URL is set (its database name + "_jobs" is
+dropped and created afresh).
 """
 
 from __future__ import annotations
@@ -13,29 +16,29 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import CSRF, POSTGRES_ADMIN, REDIS_URL, Summary, Table, databases, machine  # noqa: E402
+from common import (  # noqa: E402
+    CSRF,
+    REDIS_URL,
+    Summary,
+    Table,
+    add_database_option,
+    databases,
+    machine,
+    prepare_database,
+)
 
 STATUSES = ["completed"] * 6 + ["failed", "cancelled"]
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/swbench_jobs"
 
 
 def database_url(kind: str) -> str:
-    """A fresh database for this pass."""
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp(prefix='swbench-jobs-')}/script_writer.db"
-    for sql in (
-        "DROP DATABASE IF EXISTS swbench_jobs WITH (FORCE)",
-        "CREATE DATABASE swbench_jobs",
-    ):
-        subprocess.run([*POSTGRES_ADMIN, sql], check=True, capture_output=True)
-    return POSTGRES_URL
+    """A fresh database for this pass (PostgreSQL: BENCH_DATABASE_URL's name + "_jobs")."""
+    return prepare_database(kind, suffix="_jobs").url
 
 
 def seed(app, total: int) -> tuple[int, int]:  # noqa: ANN001
@@ -166,7 +169,7 @@ def run(kind: str, total: int, runs: int) -> Table:
 def main() -> None:
     """Print the figures for each database."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    add_database_option(parser)
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()

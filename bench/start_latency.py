@@ -1,4 +1,11 @@
-"""Start latency: the brainstorm form's POST to its 303, against a bare RQ enqueue."""
+"""Start latency: the brainstorm form's POST to its 303, against a bare RQ enqueue.
+
+    .venv/bin/python bench/start_latency.py [--database auto|sqlite|postgres|both]
+
+SQLite always; PostgreSQL when BENCH_DATABASE_URL is set (that database is dropped and
+created afresh: see bench/common.py). The reference, in the same run right after each POST,
+is a bare RQ enqueue of the worker's entry point (app.jobs.runner.run_attempt) on a queue of
+its own."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from common import (
     KEY,
     Summary,
     Table,
+    add_database_option,
     app_env,
     create_account,
     create_projects,
@@ -77,7 +85,7 @@ def measure(database: str, provider_url: str, runs: int, warmup: int, workers: i
                 if response.status_code != 303 or "/jobs/" not in response.headers["location"]:
                     raise RuntimeError(f"POST answered {response.status_code}: {response.text}")
                 started = time.perf_counter()
-                reference.enqueue("app.jobs.runner.run_transform", 1)
+                reference.enqueue("app.jobs.runner.run_attempt", 1)
                 reference_elapsed = time.perf_counter() - started
                 if index >= warmup:
                     posts.append(elapsed)
@@ -96,7 +104,7 @@ def measure(database: str, provider_url: str, runs: int, warmup: int, workers: i
 def main() -> None:
     """Parse the knobs, run each database, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    add_database_option(parser)
     parser.add_argument("--runs", type=int, default=300, help="timed POSTs per database")
     parser.add_argument("--warmup", type=int, default=30, help="untimed POSTs first")
     parser.add_argument(
@@ -123,7 +131,7 @@ def main() -> None:
         f"; {args.warmup} warm-up + {args.runs} timed POSTs per database, "
         "a new project each"
     )
-    print("  reference: a bare RQ enqueue of run_transform, in-process, right after each POST")
+    print("  reference: a bare RQ enqueue of run_attempt, in-process, right after each POST")
     print(f"  {context}; load average {load_before} before, {load()} after")
     print(table.render())
     for result in results:
