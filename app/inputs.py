@@ -81,6 +81,11 @@ def clean_text(value: str) -> bool:
     return not _FORBIDDEN.search(value)
 
 
+def storable(text: str) -> str:
+    """Text from elsewhere (a model) made storable: NUL and lone surrogates become U+FFFD."""
+    return _FORBIDDEN.sub("\ufffd", text)
+
+
 class IdConverter(BaseConverter):
     """`<id:name>` in a route: an id, or no match (a 404) for anything else."""
 

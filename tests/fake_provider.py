@@ -30,6 +30,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SCRIPT_MARKER = re.compile(r"\[\[script:([^\]\s]+)\]\]")
 PARAMS_BLOCK = re.compile(r"<params>(.*?)</params>", re.DOTALL)
 FAULT_KINDS = frozenset({"status", "drop", "stall", "bad_json", "no_done", "split_utf8"})
@@ -259,13 +260,15 @@ def error_body(status: int, message: str, code: str | None = None) -> dict[str, 
     }
 
 
+def json_text(payload: Any) -> str:
+    """Compact JSON, raw UTF-8 like OpenAI; a lone surrogate (not UTF-8) as its escape."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def encode_event(payload: Any) -> bytes:
-    """Encode one SSE ``data:`` event; raw UTF-8 like OpenAI, so splits can land mid-character."""
-    text = (
-        payload
-        if isinstance(payload, str)
-        else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    )
+    """Encode one SSE ``data:`` event; raw UTF-8, so splits can land mid-character."""
+    text = payload if isinstance(payload, str) else json_text(payload)
     return f"data: {text}\n\n".encode()
 
 
@@ -605,7 +608,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         """Send a JSON response with a Content-Length."""
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        data = json_text(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

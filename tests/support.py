@@ -107,8 +107,10 @@ class Provider:
 
     def script(self, name: str, content: str, **options: Any) -> list[str]:
         """Register what the model says for requests marked [[script:name]]."""
-        response = self.http.post(
-            "/_control/scripts", json={"name": name, "content": content, **options}
+        response = self.http.post(  # ASCII JSON: a model's text may hold a lone surrogate
+            "/_control/scripts",
+            content=json.dumps({"name": name, "content": content, **options}),
+            headers={"Content-Type": "application/json"},
         )
         assert response.status_code == 201, response.text
         return response.json()["tokens"]

@@ -229,6 +229,26 @@ def test_the_answer_is_read_liberally(
         assert [s["token"] for s in provider.sent(name)] == tokens[name], form
 
 
+def test_what_no_database_stores_is_read_as_a_replacement_character(
+    app: Flask, http: httpx2.Client, writer: Account, provider: Provider, store: Records
+) -> None:
+    """A NUL or a lone surrogate from the model, raw in its text or escaped in its JSON, fails
+    neither the job nor the jobs whose flushes share its transaction: it is stored as U+FFFD."""
+    # Escaped in its JSON: json.dumps writes "o\\u0000ne" and "t\\ud800wo".
+    hostile = json.dumps([{"text": "o\x00ne"}, {"text": "t\ud800wo"}, {"text": "three"}])
+    content = "\x00" + hostile + "\ud83d"  # raw: a NUL before, a lone surrogate after
+    provider.script("hostile", content, token_chars=4, delay_ms=5)
+    provider.script("neighbour", BARE, token_chars=4, delay_ms=5)
+    jobs = [start_echo(app, writer.id, name, count=3) for name in ("hostile", "neighbour")]
+    hostile_job, neighbour = (final(http, job_id) for job_id in jobs)
+    assert neighbour["status"] == "completed" and texts(neighbour) == ITEMS
+    assert hostile_job["status"] == "completed", hostile_job["error"]
+    assert texts(hostile_job) == ["o\ufffdne", "t\ufffdwo", "three"]
+    assert raw(hostile_job) == "\ufffd" + hostile + "\ufffd"
+    (call,) = store.calls(jobs[0])
+    assert call["raw_response"] == raw(hostile_job)
+
+
 # ----------------------------------------------------------------------------- JSON mode
 
 

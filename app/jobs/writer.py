@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app.artifacts.models import Artifact, TransformOutput
@@ -94,38 +94,64 @@ class GroupWriter:
                     continue
                 finally:
                     db.session.remove()
-                announce_all([(row, f.text or "", f.shown) for f, row in written])
+                try:
+                    announce_all([(row, f.text or "", f.shown) for f, row in written])
+                except Exception:  # the rows are written: pages catch up from the database
+                    log.exception("announcing %d written flushes failed", len(written))
                 for flush, row in written:
                     flush.done.set_result(row)
 
     def _write_batch(self, batch: list[Flush]) -> list[tuple[Flush, Transform]]:
-        """All in one transaction; one by one if that fails on a key (a flush whose commit
-        was lost with its connection had been written after all)."""
+        """All in one transaction, retried while the connection is lost (the database
+        restarted); if it fails otherwise, each flush alone, so one attempt's bad write
+        fails that attempt only."""
         for delay in (*RETRY_DELAYS, None):
             try:
                 return self._transaction(batch)
-            except IntegrityError:
-                db.session.rollback()
-                return [pair for flush in batch if (pair := self._alone(flush)) is not None]
             except (OperationalError, InterfaceError):
                 db.session.rollback()
                 if delay is None:
                     raise
                 log.warning("database write failed; retrying in %ss", delay)
                 time.sleep(delay)
+            except Exception as error:
+                db.session.rollback()
+                if len(batch) == 1 and not isinstance(error, IntegrityError):
+                    raise
+                return [pair for flush in batch if (pair := self._alone(flush)) is not None]
         raise AssertionError("unreachable")
 
     def _alone(self, flush: Flush) -> tuple[Flush, Transform] | None:
+        """The flush in a transaction of its own; None when it failed (its future holds why)."""
         try:
             return self._transaction([flush])[0]
-        except IntegrityError:
-            db.session.rollback()
-            row = db.session.get(Transform, flush.job, populate_existing=True)
-            assert row is not None
-            db.session.expunge(row)
-            return flush, row
         except IndexError:
-            return None  # fenced out: its future holds the exception
+            return None  # fenced out
+        except Exception as error:  # noqa: BLE001 - handed to the waiting attempt
+            db.session.rollback()
+            if isinstance(error, IntegrityError) and self._was_written(flush):
+                row = db.session.get(Transform, flush.job, populate_existing=True)
+                assert row is not None
+                db.session.expunge(row)
+                return flush, row
+            flush.done.set_exception(error)
+            return None
+
+    def _was_written(self, flush: Flush) -> bool:
+        """Whether a commit lost with its connection had stored this flush after all."""
+        if flush.text and not db.session.scalar(
+            select(TransformChunk.id).filter_by(
+                transform_id=flush.job, attempt=flush.attempt, seq=flush.values["last_seq"]
+            )
+        ):
+            return False
+        keys = {emit.key for emit in flush.emits}
+        stored = db.session.scalars(
+            select(TransformOutput.key).where(
+                TransformOutput.transform_id == flush.job, TransformOutput.key.in_(keys)
+            )
+        )
+        return keys <= set(stored)
 
     def _transaction(self, batch: list[Flush]) -> list[tuple[Flush, Transform]]:
         begin_write()

@@ -11,6 +11,7 @@ import httpx2
 import openai
 
 from app.i18n import N_
+from app.inputs import storable
 from app.llm.demo import demo_tokens
 
 DEMO_MODEL = "demo"
@@ -212,7 +213,7 @@ def _read_chunk(stream: ChatStream, chunk: dict[str, Any]) -> str:
         content = (choice.get("delta") or {}).get("content")
         if isinstance(content, str):
             text += content
-    return text
+    return storable(text)
 
 
 def _retry_after(response: httpx2.Response | None) -> float | None:

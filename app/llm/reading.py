@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.inputs import storable
+
 Path = tuple[str | int, ...]
 # Inside a string only a quote or a backslash matters: skip the rest at C speed.
 _PLAIN = re.compile(r'[^"\\]+')
@@ -50,7 +52,7 @@ class JsonScanner:
         found = []
         for path, start, end in self._scan():
             try:
-                found.append((path, json.loads(self.buffer[start:end])))
+                found.append((path, _storable(json.loads(self.buffer[start:end]))))
             except ValueError:
                 continue
         return found
@@ -117,6 +119,18 @@ class JsonScanner:
             return []
         path = tuple(c.key if c.closer == "}" else c.index for c in self.stack)
         return [(path, start, end)]  # type: ignore[list-item]
+
+
+def _storable(value: Any) -> Any:
+    """The value with every string storable (a `\\u0000` in the model's JSON decodes to NUL,
+    which neither database stores in text or JSON)."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): _storable(item) for key, item in value.items()}
+    return value
 
 
 def _decode_key(raw: str) -> str | None:
