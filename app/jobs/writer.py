@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app.artifacts.models import Artifact, TransformOutput
@@ -156,11 +156,12 @@ class GroupWriter:
     def _transaction(self, batch: list[Flush]) -> list[tuple[Flush, Transform]]:
         begin_write()
         now = utcnow()
+        rows = self._fenced(batch, now)
         written, chunks = [], []
         for flush in batch:
-            row = self._fenced(flush, now)
-            if row is None:
-                continue
+            row = rows.get(flush.job)
+            if row is None or row.lease_epoch != flush.epoch or row.updated_at != now:
+                continue  # fenced out: cancelled, taken over, or no longer running
             for emit in flush.emits:
                 artifact_id = db.session.execute(
                     insert(Artifact)
@@ -204,23 +205,39 @@ class GroupWriter:
                 flush.done.set_exception(FencedOut())
         return written
 
-    def _fenced(self, flush: Flush, now: Any) -> Transform | None:
-        """The job's row updated, if this attempt still holds it (renewing its lease)."""
-        lease = {"lease_expires_at": now + flush.lease} if "status" not in flush.values else {}
-        row = db.session.execute(
-            update(Transform)
-            .where(
-                Transform.id == flush.job,
-                Transform.lease_epoch == flush.epoch,
-                Transform.status == "running",
+    def _fenced(self, batch: list[Flush], now: Any) -> dict[int, Transform]:
+        """Each job's row updated if its attempt still holds it (renewing its lease): one
+        statement per shape of update, run for all its flushes at once; then the rows, read
+        in one query (an update that took is the one that set `updated_at` to `now` under the
+        flush's epoch)."""
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for flush in batch:
+            values = {**flush.values, "updated_at": now}
+            if "status" not in flush.values:
+                values["lease_expires_at"] = now + flush.lease
+            shapes.setdefault(tuple(sorted(values)), []).append(
+                {**values, "_job": flush.job, "_epoch": flush.epoch}
             )
-            .values(updated_at=now, **lease, **flush.values)
-            .returning(Transform)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).scalar_one_or_none()
-        if row is not None:
+        table = Transform.__table__
+        for columns, params in shapes.items():
+            db.session.execute(
+                update(table)
+                .where(
+                    table.c.id == bindparam("_job"),
+                    table.c.lease_epoch == bindparam("_epoch"),
+                    table.c.status == "running",
+                )
+                .values({name: bindparam(name, type_=table.c[name].type) for name in columns}),
+                params,
+            )
+        found = db.session.scalars(
+            select(Transform)
+            .where(Transform.id.in_([flush.job for flush in batch]))
+            .execution_options(populate_existing=True)
+        ).all()
+        for row in found:
             db.session.expunge(row)  # a snapshot: announcing it must not read it again
-        return row
+        return {row.id: row for row in found}
 
 
 def writer_of(app: Flask) -> GroupWriter:
