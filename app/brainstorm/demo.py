@@ -488,3 +488,11 @@ w The notes were written by {a}'s mother, saying goodbye to {p} the only way she
 """
 
 _BLOCKS = {"zh": _parse(_ZH), "en": _parse(_EN)}
+
+# The building blocks the outline kind's demo draws on too.
+CJK = _CJK
+NAMES = _NAMES
+BLOCKS = _BLOCKS
+FAMILY_OF = _FAMILY_OF
+read_params = _extract_params
+parse_blocks = _parse
