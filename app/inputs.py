@@ -272,9 +272,11 @@ def read_form(model: type[M], values: dict[str, Any]) -> M:
 
 
 def accepts(
-    *, query: type[Inputs] | None = None, body: type[Inputs] | None = None
+    *, query: type[Inputs] | None = None, body: type[Inputs] | None = None, lazy: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Read the query and JSON body into their models and pass them as `query=`, `body=`."""
+    """Read the query and JSON body into their models and pass them as `query=`, `body=`.
+    `lazy`: pass `body` as a function that reads it, for a view that must first check the
+    caller may reach the object in its path (a stranger learns nothing from body errors)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -282,7 +284,7 @@ def accepts(
             if query is not None:
                 kwargs["query"] = read_query(query)
             if body is not None:
-                kwargs["body"] = read_body(body)
+                kwargs["body"] = (lambda: read_body(body)) if lazy else read_body(body)
             return view(*args, **kwargs)
 
         read.accepts = {"query": query, "body": body}  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -30,7 +30,7 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from app import auth, brainstorm, cli, jobs, live, notifications, projects
+    from app import auth, brainstorm, cli, jobs, live, notifications, projects, versions
     from app.api import api
     from app.notifications.views import unseen
 
@@ -53,13 +53,14 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
 
     register_kinds(app)
-    for module in (auth, projects, brainstorm, jobs, live, notifications):
+    for module in (auth, projects, brainstorm, versions, jobs, live, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(api)
     cli.init_app(app)
 
     app.jinja_env.globals.update(
         _=_,
+        ngettext=ngettext,
         current_locale=lambda: str(get_locale()),
         demo_model=lambda: is_demo(app.config),
         kind_label=label_of,

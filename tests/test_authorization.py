@@ -10,8 +10,10 @@ from dataclasses import dataclass
 import pytest
 from factories import BRAINSTORM_PARAMS
 
+from app.artifacts.models import Artifact, TransformOutput
+from app.brainstorm.ideas import IDEA_TYPE
 from app.extensions import db
-from app.jobs.models import Transform
+from app.jobs.models import RESULT_ROLE, Transform
 
 PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 2}
 # Routes that name an object in the query string rather than the path.
@@ -72,7 +74,20 @@ def owned(client, make_user, app) -> dict:
     ).json["transformId"]
     with app.app_context():
         assert db.session.get(Transform, job) is not None
-    ids = {"project_id": project, "job_id": job, "run_id": job, "transform_id": job}
+        # An idea as the brainstorm would store it (no worker runs here).
+        idea = Artifact(project_id=project, type=IDEA_TYPE, data={"title": "t", "body": "b"})
+        db.session.add(idea)
+        db.session.flush()
+        db.session.add(TransformOutput(transform_id=job, artifact_id=idea.id, role=RESULT_ROLE))
+        db.session.commit()
+        artifact = idea.id
+    ids = {
+        "project_id": project,
+        "job_id": job,
+        "run_id": job,
+        "transform_id": job,
+        "artifact_id": artifact,
+    }
     return {"ids": ids, "owner": mei, "stranger": make_user("bo")}
 
 

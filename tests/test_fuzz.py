@@ -29,7 +29,9 @@ from sqlalchemy import func, select
 from support import CSRF, Account, queue_of_its_own
 
 from app import create_app
+from app.artifacts.models import Artifact, TransformOutput
 from app.auth import models as auth_models
+from app.brainstorm.ideas import IDEA_TYPE
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.jobs.models import Transform
@@ -45,6 +47,8 @@ PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 1}
 BODIES = {  # a valid body per JSON endpoint
     "api.create_project_api": {"name": "P"},
     "api.start_brainstorm": {"projectId": "<project>", "params": PARAMS},  # the owner's
+    "api.edit_artifact": {"data": {"title": "T", "body": "B"}, "description": "d"},
+    "api.star_artifact": {"starred": True},
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},
@@ -110,6 +114,9 @@ def leaves(model: Any, value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found += [(*path, index), *leaves(None, item, (*path, index))]
+    elif isinstance(value, dict):  # free-form data, checked against a model by the view
+        for key, item in value.items():
+            found += [(*path, key), *leaves(None, item, (*path, key))]
     return found
 
 
@@ -229,7 +236,15 @@ def world(
         begin_write()
         failed = db.session.get(Transform, int(jobs[1]))
         failed.status, failed.error, failed.finished_at = "failed", "boom", utcnow()
+        # An idea as the brainstorm would store it (no worker runs this world's jobs).
+        idea = Artifact(
+            project_id=failed.project_id, type=IDEA_TYPE, data={"title": "t", "body": "b"}
+        )
+        db.session.add(idea)
+        db.session.flush()
+        db.session.add(TransformOutput(transform_id=failed.id, artifact_id=idea.id, role="result"))
         db.session.commit()
+        ideas = [str(idea.id)]
         engine, tables = db.engine, db.metadata.sorted_tables
     counts = select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
 
@@ -239,6 +254,7 @@ def world(
 
     owned = {"project_id": [str(p["projectId"]) for p in projects], "filename": ["app.css"]}
     owned |= {name: jobs for name in ("job_id", "run_id", "transform_id")}
+    owned["artifact_id"] = ideas
     sessions = {name: sign_in(app, account) for name, account in accounts.items()}
     return World(app, accounts, sessions, owned, rows, discover(app, sessions["owner"][0], owned))
 

@@ -27,6 +27,18 @@ class Artifact(db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What a person edits forms one line of versions: each revises the one before (at most
+    # once: the unique key settles two edits of the same version) and names the first.
+    version: Mapped[int] = mapped_column(default=1)
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    revises_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"), unique=True)
+    # Chosen by the writers (kept on the first version: it marks the whole line).
+    starred: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def origin(self) -> int:
+        """The id of the line's first version."""
+        return self.origin_id or self.id
 
 
 class TransformInput(db.Model):

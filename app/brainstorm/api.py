@@ -6,6 +6,7 @@ from flask import abort, request, url_for
 from flask_babel import gettext as _
 
 from app.api import api, api_user
+from app.brainstorm.ideas import ideas_of, library
 from app.brainstorm.kind import BRAINSTORM
 from app.brainstorm.params import BrainstormParams
 from app.errors import fail
@@ -91,10 +92,41 @@ def ideation(run_id: int) -> dict[str, Any]:
         "genreProportions": state.params["genreProportions"],
         "userInput": state.params["requirements"],
         "numIdeas": state.params["numIdeas"],
-        "ideas": [{"title": i["title"], "body": i["body"]} for i in state.results],
+        "ideas": [
+            {
+                "title": idea.data.get("title", ""),
+                "body": idea.data.get("body", ""),
+                "artifactId": idea.id,
+                "version": idea.version,
+                "latestArtifactId": latest,
+            }
+            for idea, latest in ideas_of(transform.id)
+        ],
         "progress": transform.progress,
         "progressMessage": progress_text(transform),
         "error": transform.error,
         "streamingData": streaming,
         "job": state.to_json(),
     }
+
+
+@api.get("/ideations/<id:run_id>/active-job")
+def ideation_active_job(run_id: int) -> dict[str, Any]:
+    """The brainstorm's job while it is pending, running or retrying; 404 otherwise."""
+    transform = job_for(api_user().id, run_id)
+    if transform.kind != BRAINSTORM.name:
+        abort(404)
+    if transform.status not in ("pending", "running", "retrying"):
+        fail(404, _("This brainstorm is not running."))
+    return {
+        "transformId": transform.id,
+        "status": transform.status,
+        "retryCount": transform.retry_count,
+    }
+
+
+@api.get("/projects/<id:project_id>/ideas")
+def project_ideas(project_id: int) -> dict[str, Any]:
+    """The project's idea library: every idea's newest version, newest brainstorm first."""
+    project = project_for(api_user().id, project_id)
+    return {"ideas": [idea.to_json() for shelf in library(project.id) for idea in shelf.ideas]}

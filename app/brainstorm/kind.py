@@ -7,12 +7,11 @@ from flask_babel import gettext as _
 
 from app.brainstorm.catalog import english_path, writes_english
 from app.brainstorm.demo import demo_reply
+from app.brainstorm.ideas import BODY_MAX, IDEA_TYPE, TITLE_MAX, library
 from app.brainstorm.params import BrainstormParams
 from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind
 from app.jobs.recipes import stream_items
-
-TITLE_MAX, BODY_MAX = 200, 5000
 
 SYSTEM_PROMPT = """You are a story developer for short vertical-video dramas (1-3 minute
 episodes on platforms such as Douyin, Kuaishou and TikTok). You write original, concrete
@@ -66,10 +65,13 @@ class Brainstorm(JobKind):
         return stream_items(
             ctx,
             build_messages(ctx.params, ctx.results),
-            item_type="brainstorm_idea",
+            item_type=IDEA_TYPE,
             target=ctx.params["numIdeas"],
             clean=clean,
         )
+
+    def project_context(self, project_id: int) -> dict[str, Any]:
+        return {"shelves": library(project_id)}
 
     def demo(self, messages: list[dict[str, str]]) -> str:
         return demo_reply(messages)

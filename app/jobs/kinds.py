@@ -2,7 +2,7 @@
 `run(ctx)` that does its steps through the job context. The machinery never branches on a
 kind; kinds are registered explicitly (app/kinds.py)."""
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.inputs import Inputs
 
@@ -50,6 +50,10 @@ class JobKind:
     def demo(self, messages: list[dict[str, str]]) -> str:
         """What the offline demo model answers to this kind's prompt."""
         raise NotImplementedError
+
+    def project_context(self, project_id: int) -> dict[str, Any]:
+        """What the kind's project block shows besides its latest job (read at render)."""
+        return {}
 
     def on_cancel(self, ctx: "JobContext") -> None:
         """Clean up provider state of a job cancelled while no worker held it (e.g. cancel a

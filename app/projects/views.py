@@ -46,5 +46,6 @@ def show(project_id: int) -> str:
     for kind in KINDS.values():
         latest = next((job for job in jobs if job.kind == kind.name), None)
         done = latest is not None and latest.status == "completed"
-        blocks.append((kind, latest, results_of(latest.id) if done else []))
+        results = results_of(latest.id) if done else []
+        blocks.append((kind, latest, results, kind.project_context(project.id)))
     return render_template("projects/show.html", project=project, jobs=jobs, blocks=blocks)

@@ -1,0 +1,1 @@
+"""Outlines for vertical short drama: the outline kind, its components, exports."""
