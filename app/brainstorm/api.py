@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, url_for
 from flask_babel import gettext as _
 
 from app.api import api, api_user
@@ -11,10 +11,10 @@ from app.brainstorm.kind import BRAINSTORM
 from app.brainstorm.params import BrainstormParams
 from app.errors import fail
 from app.extensions import db
-from app.inputs import Id, Inputs, accepts, key_from
+from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.control import launch
-from app.jobs.starting import KeyReused, limit_starts, start_job
+from app.jobs.starting import KeyReused, idempotency_key, limit_starts, start_job
 from app.jobs.state import load_state, progress_text
 from app.projects.access import project_for
 
@@ -31,18 +31,6 @@ def _started(transform: Any) -> dict[str, Any]:
         "status": transform.status,
         "url": url_for("jobs.show", job_id=transform.id),
     }
-
-
-def idempotency_key() -> str | None:
-    """The Idempotency-Key header, if sent; 422 if it is not 1-100 printable ASCII characters."""
-    raw = request.headers.get("Idempotency-Key")
-    if raw is None or not raw.strip():
-        return None
-    key = key_from(raw)
-    if key is None:
-        message = _("Idempotency-Key must be 1 to 100 printable ASCII characters.")
-        fail(422, message, field="Idempotency-Key")
-    return key
 
 
 @api.post("/brainstorm/start")

@@ -70,6 +70,11 @@ class JobContext:
             data for role, _key, data in stored if role == RESULT_ROLE
         ]
         self._keys = {key for _role, key, _data in stored if key}
+        # Where each stored result is in `results`, by key (a put replaces it there).
+        self._at = {
+            key: index
+            for index, key in enumerate(k for role, k, _data in stored if role == RESULT_ROLE)
+        }
         self._positions = Counter(role for role, _key, _data in stored)
         self.seq = claim.seq
         self.calls = calls_of(claim.id, claim.attempt)
@@ -79,6 +84,8 @@ class JobContext:
         self._streaming = False
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
         self._emits: list[tuple[str, str, dict[str, Any], str]] = []
+        # Documents put since the last write: key → (role, type, data, done).
+        self._puts: dict[str, tuple[str, str, dict[str, Any], bool]] = {}
         self._writer = writer_of(current_app._get_current_object())  # type: ignore[attr-defined]
         db.session.commit()  # the reads above end here: a streaming attempt holds no connection
 
@@ -92,9 +99,31 @@ class JobContext:
         self._keys.add(key)
         self._emits.append((role, type, data, key))
         if role == RESULT_ROLE:
+            self._at[key] = len(self.results)
             self.results.append(data)
         self._write_unless_streaming()
         return True
+
+    def put(
+        self,
+        type: str,  # noqa: A002
+        data: dict[str, Any],
+        key: str,
+        *,
+        done: bool = False,
+        role: str = RESULT_ROLE,
+    ) -> None:
+        """Store a result artifact that grows (a document written section by section): the
+        first put stores it, each later one replaces its data (a takeover or a retry finds it
+        in `results` and goes on from there); `done` when it is whole."""
+        self._puts[key] = (role, type, data, done)
+        if role == RESULT_ROLE:
+            if key in self._at:
+                self.results[self._at[key]] = data
+            else:
+                self._at[key] = len(self.results)
+                self.results.append(data)
+        self._write_unless_streaming()
 
     def progress(
         self, done: int, total: int | None = None, message: str | None = None, **params: Any
@@ -199,6 +228,13 @@ class JobContext:
         for role, type_, data, key in self._emits:
             emits.append(Emit(role, type_, data, key, self._positions[role]))
             self._positions[role] += 1
+        for key, (role, type_, data, done) in self._puts.items():
+            if key in self._keys:
+                emits.append(Emit(role, type_, data, key, 0, "replace", done))
+                continue
+            self._keys.add(key)
+            emits.append(Emit(role, type_, data, key, self._positions[role], "new", done))
+            self._positions[role] += 1
         flush = Flush(
             job=self.id,
             epoch=self.claim.epoch,
@@ -213,6 +249,7 @@ class JobContext:
         )
         self._values.clear()
         self._emits.clear()
+        self._puts.clear()
         transform = self._writer.write(flush)
         self.seq = seq
         return transform

@@ -2,15 +2,15 @@
 
 - `stream_items`: the model writes a JSON list of similar items (ideas, questions …); each is
   stored as it completes, a repeat is skipped, a retry asks only for the rest.
-- `stream_document`: the model writes one JSON object of typed sections (an outline); each
-  section is stored as it completes, and each element of its list members too.
+- `stream_document`: the model writes one JSON object of typed sections (an outline) into one
+  document artifact; each section appears as it completes, each element of a list too.
 
 Both read the answer liberally (a bare array, an object around it, a ``` fence, prose) and
 incrementally (a flush costs the same at the end of a long answer as at its start)."""
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from app.i18n import N_
@@ -68,54 +68,57 @@ def stream_document(
     ctx: JobContext,
     messages: list[dict[str, str]],
     *,
-    sections: Mapping[str, str],
-    lists: Mapping[str, str] = {},  # noqa: B006 - read only
-    counted: str | None = None,
-    total: int | None = None,
-    clean: Callable[[str, Any], Any] = lambda _name, value: value,
+    document: dict[str, Any],
+    type: str,  # noqa: A002
+    key: str,
+    clean: Callable[[str, Any], Any],
+    lists: frozenset[str] = frozenset(),
+    on_change: Callable[[], None] = lambda: None,
     temperature: float = 0.7,
-) -> dict[str, Any]:
-    """Stream one JSON object. Each top-level member named in `sections` is stored (as that
-    artifact type) when it completes; each element of a member named in `lists` is stored (as
-    that type) when it completes. Progress counts the elements of the `counted` list against
-    `total`. Returns the document's sections as they were read."""
+) -> None:
+    """Stream one JSON object into `document` (one artifact, put under `key`): each top-level
+    member as it completes, and each element of the members named in `lists` as it
+    completes (appended), so sections appear one by one. `clean(name, value)` gives what is
+    kept (None: nothing). A bare array answers the one list asked for."""
     scanner = JsonScanner()
-    document: dict[str, Any] = {}
-    counts: dict[str, int] = {}
+    changed = False
 
     def take(text: str) -> None:
+        nonlocal changed
+        grew = False
         for path, value in scanner.feed(text):
-            _store(ctx, path, value, sections, lists, clean, document, counts)
-        if counted and counted in counts:
-            ctx.progress(counts[counted], total)
+            name = _section(path, lists)
+            if name is None:
+                continue
+            cleaned = clean(name, value)
+            if cleaned is None:
+                continue
+            if len(path) == 1 and name not in lists:
+                document[name] = cleaned
+            elif len(path) > 1 or not isinstance(path[0], str):
+                document.setdefault(name, []).append(cleaned)
+            else:
+                continue  # a whole list: its elements were taken one by one
+            grew = True
+        if grew:
+            changed = True
+            ctx.put(type, document, key)
+            on_change()
 
     answer = ctx.stream(messages, take, temperature=temperature, json_output=True)
     if answer.finish_reason == "length":
         raise Retryable(N_("The model's answer was cut off (length limit)."), "cut_off")
-    if not document:
+    if not changed:
         raise OutputError(N_("The model's answer contained no usable results."))
-    return document
 
 
-def _store(
-    ctx: JobContext,
-    path: Path,
-    value: Any,
-    sections: Mapping[str, str],
-    lists: Mapping[str, str],
-    clean: Callable[[str, Any], Any],
-    document: dict[str, Any],
-    counts: dict[str, int],
-) -> None:
-    if len(path) == 1 and path[0] in sections:
-        name = str(path[0])
-        cleaned = clean(name, value)
-        if cleaned is not None:
-            document[name] = cleaned
-            ctx.emit(sections[name], {"section": name, "value": cleaned}, f"section:{name}")
-    elif len(path) == 2 and path[0] in lists and isinstance(path[1], int):
-        name = str(path[0])
-        cleaned = clean(name, value)
-        if cleaned is not None:
-            counts[name] = counts.get(name, 0) + 1
-            ctx.emit(lists[name], cleaned, f"{name}:{path[1]}")
+def _section(path: Path, lists: frozenset[str]) -> str | None:
+    """The section a scanned value belongs to: a top-level member, an element of a list
+    member, or (a bare array) an element of the only list asked for."""
+    if len(path) == 1 and isinstance(path[0], str):
+        return path[0]
+    if len(path) == 2 and isinstance(path[0], str) and isinstance(path[1], int):
+        return path[0] if path[0] in lists else None
+    if len(path) == 1 and isinstance(path[0], int) and len(lists) == 1:
+        return next(iter(lists))
+    return None

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.artifacts.models import Artifact, TransformInput
 from app.auth.models import User
-from app.errors import Refused
+from app.errors import Refused, fail
 from app.extensions import begin_write, db, limiter
-from app.inputs import Inputs
+from app.inputs import Inputs, key_from
 from app.jobs.kinds import JobKind
 from app.jobs.lifecycle import max_retries
 from app.jobs.models import ACTIVE, Transform
@@ -36,6 +36,18 @@ limit_starts = limiter.shared_limit(
 )
 
 
+def idempotency_key() -> str | None:
+    """The Idempotency-Key header, if sent; 422 if it is not 1-100 printable ASCII characters."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None or not raw.strip():
+        return None
+    key = key_from(raw)
+    if key is None:
+        message = _("Idempotency-Key must be 1 to 100 printable ASCII characters.")
+        fail(422, message, field="Idempotency-Key")
+    return key
+
+
 class KeyReused(ValueError):
     """The idempotency key was used before with other parameters."""
 
@@ -47,8 +59,9 @@ class Started:
     outcome: str
 
 
-def _digest(kind: JobKind, project_id: int, params: dict[str, Any]) -> str:
-    canonical = json.dumps([kind.name, project_id, params], sort_keys=True, ensure_ascii=False)
+def _digest(kind: JobKind, project_id: int, params: dict[str, Any], inputs: dict[str, int]) -> str:
+    what = [kind.name, project_id, params, inputs] if inputs else [kind.name, project_id, params]
+    canonical = json.dumps(what, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -88,17 +101,25 @@ def check_capacity(user_id: int) -> None:
 
 
 def start_job(
-    kind: JobKind, project_id: int, user_id: int, params: Inputs, key: str | None
+    kind: JobKind,
+    project_id: int,
+    user_id: int,
+    params: Inputs,
+    key: str | None,
+    inputs: dict[str, int] | None = None,
 ) -> Started:
-    """Record a pending job and its params artifact (the caller commits, then enqueues)."""
+    """Record a pending job, its params artifact and the artifacts it reads (`inputs`: role →
+    artifact id, of the project, checked by the caller); the caller commits, then enqueues."""
     values = params.model_dump(mode="json", by_alias=True)
-    digest = _digest(kind, project_id, values)
+    inputs = inputs or {}
+    digest = _digest(kind, project_id, values, inputs)
     begin_write()
     found = _existing(user_id, key, project_id, kind.name)
     if found is None:
         check_capacity(user_id)
         try:
-            found = Started(_insert(kind, project_id, user_id, values, key, digest), "created")
+            job = _insert(kind, project_id, user_id, values, key, digest, inputs)
+            found = Started(job, "created")
         except IntegrityError:
             # Another request won the race between our check and our insert; this unit
             # wrote nothing else, so roll it all back and take the winner.
@@ -118,6 +139,7 @@ def _insert(
     params: dict[str, Any],
     key: str | None,
     digest: str,
+    inputs: dict[str, int],
 ) -> Transform:
     params_artifact = Artifact(
         project_id=project_id, type=kind.params_type, data=params, created_by=user_id
@@ -134,8 +156,10 @@ def _insert(
     )
     db.session.add_all([params_artifact, transform])
     db.session.flush()
-    db.session.add(
-        TransformInput(transform_id=transform.id, artifact_id=params_artifact.id, role="params")
+    edges = {"params": params_artifact.id, **inputs}
+    db.session.add_all(
+        TransformInput(transform_id=transform.id, artifact_id=artifact_id, role=role)
+        for role, artifact_id in edges.items()
     )
     db.session.flush()
     return transform

@@ -39,6 +39,20 @@ class JobState:
         """The current attempt's text so far."""
         return "".join(chunk.text for chunk in self.chunks)
 
+    @property
+    def inputs(self) -> list[tuple[str, Artifact]]:
+        """The artifacts the job reads besides its params, with their roles (an outline's
+        idea version): what a job page names as its source."""
+        rows = db.session.execute(
+            select(TransformInput.role, Artifact)
+            .join(Artifact, Artifact.id == TransformInput.artifact_id)
+            .where(
+                TransformInput.transform_id == self.transform.id, TransformInput.role != "params"
+            )
+            .order_by(TransformInput.id)
+        )
+        return [(role, artifact) for role, artifact in rows]
+
     def to_json(self) -> dict[str, Any]:
         """The job as the JSON API shows it."""
         return job_json(self.transform, self.project.name)

@@ -36,6 +36,10 @@ class Emit:
     data: dict[str, Any]
     key: str
     position: int
+    # A document that grows (ctx.put): "new" stores it, "replace" rewrites its data; None:
+    # a result stored once (ctx.emit).
+    document: str | None = None
+    done: bool = True  # a document still being written is "streaming"
 
 
 @dataclass
@@ -163,13 +167,24 @@ class GroupWriter:
             if row is None or row.lease_epoch != flush.epoch or row.updated_at != now:
                 continue  # fenced out: cancelled, taken over, or no longer running
             for emit in flush.emits:
+                if emit.document == "replace":
+                    stored = select(TransformOutput.artifact_id).where(
+                        TransformOutput.transform_id == flush.job, TransformOutput.key == emit.key
+                    )
+                    db.session.execute(
+                        update(Artifact)
+                        .where(Artifact.id == stored.scalar_subquery())
+                        .values(data=emit.data, streaming_status=_streaming(emit), updated_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    continue
                 artifact_id = db.session.execute(
                     insert(Artifact)
                     .values(
                         project_id=flush.project_id,
                         type=emit.type,
                         data=emit.data,
-                        streaming_status="completed",
+                        streaming_status=_streaming(emit),
                         created_by=flush.user_id,
                         created_at=now,
                         updated_at=now,
@@ -238,6 +253,10 @@ class GroupWriter:
         for row in found:
             db.session.expunge(row)  # a snapshot: announcing it must not read it again
         return {row.id: row for row in found}
+
+
+def _streaming(emit: Emit) -> str:
+    return "completed" if emit.done else "streaming"
 
 
 def writer_of(app: Flask) -> GroupWriter:
