@@ -9,10 +9,15 @@ from flask import Flask
 from app.brainstorm.ideas import IDEA_EDITING, IDEA_TYPE
 from app.brainstorm.kind import BRAINSTORM
 from app.jobs.kinds import JobKind, register
+from app.outline.editing import OUTLINE_EDITING
+from app.outline.kind import OUTLINE, OUTLINE_TYPE
 from app.versions.domain import Editable, editable
 
-BUILT_IN: tuple[JobKind, ...] = (BRAINSTORM,)
-EDITABLE: tuple[tuple[str, Editable], ...] = ((IDEA_TYPE, IDEA_EDITING),)
+BUILT_IN: tuple[JobKind, ...] = (BRAINSTORM, OUTLINE)
+EDITABLE: tuple[tuple[str, Editable], ...] = (
+    (IDEA_TYPE, IDEA_EDITING),
+    (OUTLINE_TYPE, OUTLINE_EDITING),
+)
 
 
 def register_kinds(app: Flask) -> None:

@@ -23,7 +23,7 @@ PUBLIC = {"static", "auth.login", "auth.signup", "auth.home"}
 # Routes with no object: they list or create the caller's own things.
 OWN_THINGS = {"auth.logout", "projects.index", "jobs.index", "api.list_jobs_api"}
 OWN_THINGS |= {"api.running_jobs", "api.recent_completions", "api.create_project_api"}
-OWN_THINGS |= {"api.start_brainstorm"}
+OWN_THINGS |= {"api.start_brainstorm", "api.start_outline_api"}
 # What each role of a member may do to a project's objects.
 ALLOWED = {"owner": {"read", "write"}}
 
@@ -81,12 +81,18 @@ def owned(client, make_user, app) -> dict:
         db.session.add(TransformOutput(transform_id=job, artifact_id=idea.id, role=RESULT_ROLE))
         db.session.commit()
         artifact = idea.id
+    outline = client.post(
+        "/api/outlines/start",
+        json={"projectId": project, "sourceArtifactId": artifact},
+        headers=mei.bearer,
+    ).json["outlineId"]
     ids = {
         "project_id": project,
         "job_id": job,
         "run_id": job,
         "transform_id": job,
         "artifact_id": artifact,
+        "outline_id": outline,
     }
     return {"ids": ids, "owner": mei, "stranger": make_user("bo")}
 

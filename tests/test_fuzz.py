@@ -35,6 +35,7 @@ from app.brainstorm.ideas import IDEA_TYPE
 from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.jobs.models import Transform
+from app.outline.components import Episode, empty
 from app.web import static_hash
 
 Route = tuple[str, str, str]  # endpoint, rule, method
@@ -49,6 +50,11 @@ BODIES = {  # a valid body per JSON endpoint
     "api.start_brainstorm": {"projectId": "<project>", "params": PARAMS},  # the owner's
     "api.edit_artifact": {"data": {"title": "T", "body": "B"}, "description": "d"},
     "api.star_artifact": {"starred": True},
+    "api.start_outline_api": {
+        "projectId": "<project>",
+        "sourceArtifactId": "<idea>",
+        "params": {"episodeCount": 10, "paywallEpisode": 3, "notes": "n"},
+    },
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},
@@ -56,9 +62,12 @@ FORM_VALUES = {  # what a writer types into the forms whose page leaves them emp
     "projects.index": {"name": "P"},
     "brainstorm.create": {"genre-0": "100", "numIdeas": "1"},
 }
+KEYS = {"api.start_outline_api": "fuzz-outline"}
+DOWNLOADS = {"api.outline_export_api"}  # answers Markdown, HTML or JSON as asked
+EPISODE = Episode(number=1).model_dump(by_alias=True)  # Idempotency-Keys other than KEY
 QUERY_NAMES = {"static": ["v"]}  # read outside a declared query model
 HEADERS = {"live.events": "Last-Event-ID", "api.transform_stream": "Last-Event-ID"}
-HEADERS |= {"api.start_brainstorm": "Idempotency-Key"}
+HEADERS |= {"api.start_brainstorm": "Idempotency-Key", "api.start_outline_api": "Idempotency-Key"}
 NEVER_REFUSED = {"GET /", "GET /login", "GET /signup", "GET /projects/", "GET /jobs/"}
 PRINCIPALS = ["owner", "owner", "owner", "bearer", "other", "anon", "forged"]
 
@@ -141,7 +150,8 @@ class Forms(HTMLParser):
         super().__init__()
         self.page, self.found = page, []
         self.form: tuple[str, dict[str, str]] | None = None
-        self.open: str | None = None  # the textarea or select being read
+        self.open: str | None = None  # the textarea being read
+        self.select: str | None = None  # the select being read (its first option counts)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {key: value or "" for key, value in attrs}
@@ -149,19 +159,21 @@ class Forms(HTMLParser):
             post = a.get("method", "").lower() == "post"
             self.form = (a.get("action") or self.page, {}) if post else None
             self.found += [self.form] if self.form else []
-        elif self.form and tag == "option" and self.open and not self.form[1][self.open]:
-            self.form[1][self.open] = a.get("value", "")
+        elif self.form and tag == "option" and self.select and not self.form[1][self.select]:
+            self.form[1][self.select] = a.get("value", "")
         elif self.form and tag in ("input", "textarea", "select") and a.get("name"):
             if a.get("type") not in ("radio", "checkbox") or "checked" in a:
                 self.form[1][a["name"]] = a.get("value", "")
-                self.open = a["name"] if tag != "input" else None
+                self.open = a["name"] if tag == "textarea" else None
+                self.select = a["name"] if tag == "select" else None
 
     def handle_data(self, data: str) -> None:
         if self.form and self.open:
             self.form[1][self.open] += data
 
     def handle_endtag(self, tag: str) -> None:
-        self.open = None if tag in ("textarea", "select") else self.open
+        self.open = None if tag == "textarea" else self.open
+        self.select = None if tag == "select" else self.select
         self.form = None if tag == "form" else self.form
 
 
@@ -238,11 +250,15 @@ def world(
         failed.status, failed.error, failed.finished_at = "failed", "boom", utcnow()
         # An idea as the brainstorm would store it (no worker runs this world's jobs).
         idea = Artifact(
-            project_id=failed.project_id, type=IDEA_TYPE, data={"title": "t", "body": "b"}
+            project_id=int(projects[0]["projectId"]),
+            type=IDEA_TYPE,
+            data={"title": "t", "body": "b"},
         )
         db.session.add(idea)
         db.session.flush()
-        db.session.add(TransformOutput(transform_id=failed.id, artifact_id=idea.id, role="result"))
+        db.session.add(
+            TransformOutput(transform_id=int(jobs[0]), artifact_id=idea.id, role="result")
+        )
         db.session.commit()
         ideas = [str(idea.id)]
         engine, tables = db.engine, db.metadata.sorted_tables
@@ -255,6 +271,21 @@ def world(
     owned = {"project_id": [str(p["projectId"]) for p in projects], "filename": ["app.css"]}
     owned |= {name: jobs for name in ("job_id", "run_id", "transform_id")}
     owned["artifact_id"] = ideas
+    raw = json.dumps(BODIES["api.start_outline_api"]).replace('"<idea>"', ideas[0])
+    outline = json.loads(raw.replace('"<project>"', owned["project_id"][0]))
+    headers = {**bearer, "Idempotency-Key": KEYS["api.start_outline_api"]}
+    started = http.post("/api/outlines/start", json=outline, headers=headers)
+    assert started.status_code == 202, started.json
+    owned["outline_id"] = [str(started.json["outlineId"])]
+    with app.app_context():  # its first section, as the outline kind would store it
+        begin_write()
+        data = {**empty(), "title": "T", "episodes": [{**EPISODE, "number": 1}]}
+        written = Artifact(project_id=int(owned["project_id"][0]), type="outline", data=data)
+        db.session.add(written)
+        db.session.flush()
+        job = started.json["outlineId"]
+        db.session.add(TransformOutput(transform_id=job, artifact_id=written.id, role="result"))
+        db.session.commit()
     sessions = {name: sign_in(app, account) for name, account in accounts.items()}
     return World(app, accounts, sessions, owned, rows, discover(app, sessions["owner"][0], owned))
 
@@ -294,7 +325,8 @@ def draw_request(world: World, route: Route, data: st.DataObject) -> Sent:
     query = data.draw(queries, label="query")
     url += "?" + urlencoded(query) if query else ""
     if endpoint in HEADERS:
-        value = data.draw(st.one_of(st.just(KEY), st.none(), text), label=HEADERS[endpoint])
+        key = st.just(KEYS.get(endpoint, KEY))  # a replay of the world's own start
+        value = data.draw(st.one_of(key, st.none(), text), label=HEADERS[endpoint])
         if value is not None:  # as a server hands it over: UTF-8 read as Latin-1, one line
             raw = value.encode("utf-8", "surrogatepass").decode("latin-1")
             headers[HEADERS[endpoint]] = raw.replace("\r", "").replace("\n", "")
@@ -313,7 +345,9 @@ def draw_request(world: World, route: Route, data: st.DataObject) -> Sent:
         sent.body, sent.content_type = urlencoded(fields), "application/x-www-form-urlencoded"
     elif accepts.get("body"):
         project = world.owned["project_id"][0]
-        body = json.loads(json.dumps(BODIES[endpoint]).replace('"<project>"', project))
+        idea = world.owned["artifact_id"][0]
+        raw = json.dumps(BODIES[endpoint]).replace('"<project>"', project)
+        body = json.loads(raw.replace('"<idea>"', idea))
         paths = data.draw(st.lists(st.sampled_from(leaves(accepts["body"], body)), max_size=3))
         for path in paths:
             value = data.draw(st.one_of(st.sampled_from(JSON_VALUES), text), label=str(path))
@@ -335,6 +369,7 @@ def send(world: World, route: Route, sent: Sent) -> int:
         status, what = response.status_code, f"{method} {sent.url[:200]}: {response.status}"
         assert status < 500, what
         stream = status == 200 and response.mimetype == "text/event-stream"
+        stream |= status == 200 and endpoint in DOWNLOADS  # a file, not an API answer
         if urlsplit(sent.url).path.startswith("/api/") and not stream:
             assert response.is_json, f"{what} {response.mimetype}"
             assert status < 400 or "error" in response.get_json(), what

@@ -1,11 +1,11 @@
 """Ideas after the brainstorm: the project's idea library, and an idea as writers edit it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from app.artifacts.models import Artifact, TransformOutput
+from app.artifacts.models import Artifact, TransformInput, TransformOutput
 from app.extensions import db
 from app.inputs import Inputs, Text
 from app.jobs.models import IS_JOB, RESULT_ROLE, Transform
@@ -43,6 +43,9 @@ class Idea:
     origin: Artifact  # as the brainstorm wrote it
     latest: Artifact
     brainstorm_id: int
+    # Jobs that read a version of it (outlines: each regeneration is a branch), newest first,
+    # with the version each read.
+    uses: list[tuple[Transform, int]] = field(default_factory=list)
 
     @property
     def starred(self) -> bool:
@@ -94,10 +97,32 @@ def library(project_id: int, limit: int = 50) -> list[Shelf]:
     revised = {latest for latest, version in newest.values() if version > 1}
     latest = {a.id: a for a in db.session.scalars(select(Artifact).where(Artifact.id.in_(revised)))}
     shelves = {b.id: Shelf(b, []) for b in brainstorms}
+    ideas: dict[int, Idea] = {}
     for job_id, artifact in rows:
         newest_id = newest.get(artifact.id, (artifact.id, 1))[0]
-        shelves[job_id].ideas.append(Idea(artifact, latest.get(newest_id, artifact), job_id))
+        idea = ideas[artifact.id] = Idea(artifact, latest.get(newest_id, artifact), job_id)
+        shelves[job_id].ideas.append(idea)
+    _add_uses(ideas)
     return list(shelves.values())
+
+
+def _add_uses(ideas: dict[int, "Idea"]) -> None:
+    """The jobs that read each idea's versions, newest first."""
+    if not ideas:
+        return
+    uses = db.session.execute(
+        select(Transform, Artifact.origin_id, Artifact.id, Artifact.version)
+        .join(TransformInput, TransformInput.transform_id == Transform.id)
+        .join(Artifact, Artifact.id == TransformInput.artifact_id)
+        .where(
+            IS_JOB,
+            TransformInput.role == "source",
+            or_(Artifact.id.in_(ideas), Artifact.origin_id.in_(ideas)),
+        )
+        .order_by(Transform.created_at.desc(), Transform.id.desc())
+    )
+    for job, origin_id, artifact_id, version in uses:
+        ideas[origin_id or artifact_id].uses.append((job, version))
 
 
 def ideas_of(brainstorm_id: int) -> list[tuple[Artifact, int]]:

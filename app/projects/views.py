@@ -9,6 +9,7 @@ from app.extensions import db
 from app.jobs.kinds import KINDS
 from app.jobs.models import IS_JOB, Transform
 from app.jobs.state import results_of
+from app.lineage import drawing
 from app.projects.access import project_for
 from app.projects.domain import create_project
 from app.projects.forms import ProjectForm
@@ -48,4 +49,6 @@ def show(project_id: int) -> str:
         done = latest is not None and latest.status == "completed"
         results = results_of(latest.id) if done else []
         blocks.append((kind, latest, results, kind.project_context(project.id)))
-    return render_template("projects/show.html", project=project, jobs=jobs, blocks=blocks)
+    return render_template(
+        "projects/show.html", project=project, jobs=jobs, blocks=blocks, graph=drawing(project.id)
+    )

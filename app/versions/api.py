@@ -55,6 +55,8 @@ def edited_data(artifact: Artifact, data: dict[str, Any]) -> dict[str, Any]:
     entry = EDITABLE.get(artifact.type)
     if entry is None:
         fail(422, _("This cannot be edited."), field="data")
+    if artifact.streaming_status == "streaming":
+        fail(409, _("This is still being written: edit it when its job has finished."))
     try:
         return entry.model.model_validate(data, strict=True).model_dump(by_alias=True)
     except ValidationError as error:

@@ -39,6 +39,14 @@ def _editable(artifact: Artifact) -> None:
         abort(404)
 
 
+def _unfinished(artifact: Artifact) -> Response | None:
+    """Back to the versions, if a job is still writing the artifact (edit it when done)."""
+    if artifact.streaming_status != "streaming":
+        return None
+    flash(_("This is still being written: edit it when its job has finished."))
+    return redirect(url_for("versions.index", artifact_id=artifact.id), 303)
+
+
 def _render_edit(
     artifact: Artifact, form: Any, errors: dict[str, str], status: int = 200
 ) -> tuple[str, int]:
@@ -61,6 +69,8 @@ def edit(artifact_id: int) -> Response | tuple[str, int]:
     latest = latest_of(artifact)
     if latest.id != artifact.id:
         return redirect(url_for("versions.edit", artifact_id=latest.id), 303)
+    if unfinished := _unfinished(artifact):
+        return unfinished
     return _render_edit(artifact, EDITABLE[artifact.type].to_form(artifact.data), {})
 
 
@@ -70,6 +80,8 @@ def save(artifact_id: int) -> Response | tuple[str, int]:
     """Save a new version; the form again with messages if it is not valid or not the latest."""
     artifact = artifact_for(current_user.id, artifact_id, write=True)
     _editable(artifact)
+    if unfinished := _unfinished(artifact):
+        return unfinished
     entry = EDITABLE[artifact.type]
     description = request.form.get("description", "").strip()
     try:
@@ -80,6 +92,8 @@ def save(artifact_id: int) -> Response | tuple[str, int]:
         version, _transform = revise(artifact, data, current_user.id, description=description)
     except ValidationError as error:
         return _render_edit(artifact, request.form, errors_by_field(error), 422)
+    except ValueError as unreadable:  # a form that is text to parse (an outline's Markdown)
+        return _render_edit(artifact, request.form, {"form": str(unreadable)}, 422)
     except Stale as stale:
         db.session.rollback()
         message = _(
