@@ -2,6 +2,7 @@
 character-level comparison, revert, star; one line of versions (409 on a stale edit); the
 ideation API naming each idea's artifact; every route behind project membership."""
 
+import json
 from typing import Any
 
 import httpx2
@@ -293,3 +294,23 @@ def test_the_active_job_of_an_ideation_run(app, api, make_user, provider):
     wait_for(lambda: http.get(f"/api/ideations/{job_id}").json()["status"] == "completed")
     gone = http.get(f"/api/ideations/{job_id}/active-job")
     assert gone.status_code == 404 and gone.json()["error"]
+
+
+def test_a_brainstorm_avoids_the_titles_of_the_projects_last_five(app, api, make_user, provider):
+    mei = make_user("mei")
+    http = api(mei)
+    project = make_project(app, mei.id)
+    titles = []
+    for n in range(7):
+        ideas = [{"title": f"第{n}轮 创意{i}", "body": "b"} for i in range(3)]
+        provider.script(f"round{n}", json.dumps({"ideas": ideas}, ensure_ascii=False))
+        params = {**BRAINSTORM_PARAMS, "requirements": f"[[script:round{n}]]"}
+        job_id = start_job(app, "brainstorm", project, mei.id, params)
+        done = f"/api/ideations/{job_id}"
+        wait_for(lambda done=done: http.get(done).json()["status"] == "completed")
+        titles.append([idea["title"] for idea in ideas])
+    (request,) = provider.requests("round6")
+    prompt = request["body"]["messages"][1]["content"]
+    avoided = json.loads(prompt.split("<params>")[1].split("</params>")[0])["avoidTitles"]
+    # The five brainstorms before it, newest first; not the sixth one back.
+    assert avoided == [t for n in (5, 4, 3, 2, 1) for t in titles[n]]

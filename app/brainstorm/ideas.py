@@ -135,3 +135,29 @@ def ideas_of(brainstorm_id: int) -> list[tuple[Artifact, int]]:
     ).all()
     newest = latest_ids([a.id for a in artifacts])
     return [(a, newest.get(a.id, (a.id, 1))[0]) for a in artifacts]
+
+
+def recent_titles(project_id: int, before: int, brainstorms: int = 5) -> list[str]:
+    """The titles the project's last brainstorms (before this one) wrote: a new one avoids
+    them. Ends its read transaction (a running job holds no connection)."""
+    recent = (
+        select(Transform.id)
+        .where(
+            IS_JOB,
+            Transform.project_id == project_id,
+            Transform.kind == "brainstorm",
+            Transform.id < before,
+        )
+        .order_by(Transform.id.desc())
+        .limit(brainstorms)
+        .subquery()
+    )
+    data = db.session.scalars(
+        select(Artifact.data)
+        .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
+        .where(TransformOutput.transform_id.in_(select(recent.c.id)))
+        .where(TransformOutput.role == RESULT_ROLE)
+        .order_by(TransformOutput.transform_id.desc(), TransformOutput.position)
+    ).all()
+    db.session.commit()
+    return [str(d.get("title")) for d in data if isinstance(d, dict) and d.get("title")]

@@ -1,13 +1,14 @@
 """The brainstorm job kind: its params, its prompt, and ideas stored as the model writes them."""
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
 
 from app.brainstorm.catalog import english_path, writes_english
 from app.brainstorm.demo import demo_reply
-from app.brainstorm.ideas import BODY_MAX, IDEA_TYPE, TITLE_MAX, library
+from app.brainstorm.ideas import BODY_MAX, IDEA_TYPE, TITLE_MAX, library, recent_titles
 from app.brainstorm.params import BrainstormParams
 from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind
@@ -21,12 +22,17 @@ Answer with JSON only, no prose and no code fences, exactly in this shape:
 {"ideas": [{"title": "...", "body": "..."}]}"""
 
 
-def build_messages(params: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The prompt: what to write, and which ideas earlier attempts already wrote."""
+def build_messages(
+    params: dict[str, Any],
+    kept: list[dict[str, Any]],
+    earlier: Sequence[str] = (),
+) -> list[dict[str, str]]:
+    """The prompt: what to write, and the titles not to repeat (what earlier attempts already
+    wrote, and what the project's last brainstorms did)."""
     request = {**params, "numIdeas": params["numIdeas"] - len(kept)}
     if writes_english(params["platform"]):
         request["genrePaths"] = [english_path(path) for path in params["genrePaths"]]
-    request["avoidTitles"] = [idea["title"] for idea in kept]
+    request["avoidTitles"] = list(dict.fromkeys([idea["title"] for idea in kept] + list(earlier)))
     user = (
         f"Write {request['numIdeas']} story ideas for these parameters "
         "(genre proportions are percentages of emphasis; do not repeat avoidTitles):\n"
@@ -64,7 +70,7 @@ class Brainstorm(JobKind):
     def run(self, ctx: JobContext) -> str:
         return stream_items(
             ctx,
-            build_messages(ctx.params, ctx.results),
+            build_messages(ctx.params, ctx.results, recent_titles(ctx.claim.project_id, ctx.id)),
             item_type=IDEA_TYPE,
             target=ctx.params["numIdeas"],
             clean=clean,
