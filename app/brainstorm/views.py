@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.brainstorm.catalog import genre_paths, genre_tree, platforms
+from app.brainstorm.ideas import library
 from app.brainstorm.kind import BRAINSTORM
 from app.brainstorm.params import BrainstormParams
 from app.errors import Refused
@@ -84,3 +85,13 @@ def create(project_id: int) -> Response | tuple[str, int]:
     elif started.outcome == "conflict":
         flash(_("A brainstorm is already running for this project: here it is."))
     return redirect(url_for("jobs.show", job_id=started.transform.id), 303)
+
+
+@bp.get("/projects/<id:project_id>/ideas")
+@login_required
+def library_fragment(project_id: int) -> str:
+    """The project's idea library alone: what the project page swaps in while ideas come."""
+    project = project_for(current_user.id, project_id)
+    return render_template(
+        "brainstorm/_library.html", project=project, context={"shelves": library(project.id)}
+    )
