@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import httpx2
+from cluster import StreamClient
 from factories import BRAINSTORM_PARAMS, make_project, start_job
 from sqlalchemy import select
 from support import wait_for
@@ -344,3 +345,33 @@ def test_the_outline_form_without_javascript(app, api, web, make_user, provider)
     outline_id = int(created.headers["location"].rsplit("/", 1)[1])
     assert final(http, outline_id)["status"] == "completed"
     assert tab.http.get(f"/outlines/{outline_id}/export?format=md").status_code == 200
+
+
+def test_two_tabs_follow_an_outline_through_its_calls(app, api, server, make_user, provider):
+    mei = make_user("mei")
+    http = api(mei)
+    project = make_project(app, mei.id)
+    idea = an_idea(app, http, mei.id, project)
+    text = json.dumps(document(20), ensure_ascii=False)
+    provider.script("tabs", text, token_chars=40, delay_ms=2, pause_at=3)
+    outline_id = start(
+        http, project, idea["artifactId"], episodeCount=20, notes="[[script:tabs]]"
+    ).json()["outlineId"]
+    wait_for(lambda: http.get(f"/api/outlines/{outline_id}").json()["status"] == "running")
+    tabs = [StreamClient(server.url, mei.bearer, outline_id) for _ in range(2)]
+    try:
+        provider.release("tabs")
+        ends = [tab.wait_done() for tab in tabs]
+        assert ends == [{"status": "completed"}] * 2
+        with app.app_context():
+            raw = db.session.scalars(
+                select(LlmTransform.raw_response)
+                .where(LlmTransform.transform_id == outline_id)
+                .order_by(LlmTransform.call)
+            ).all()
+        assert len(raw) == 3
+        for tab in tabs:  # every call's text, in order, without a gap or a repeat
+            assert tab.text == "".join(raw) and tab.anomalies == []
+    finally:
+        for tab in tabs:
+            tab.close()
