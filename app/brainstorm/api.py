@@ -10,11 +10,10 @@ from app.brainstorm.ideas import ideas_of, library
 from app.brainstorm.kind import BRAINSTORM
 from app.brainstorm.params import BrainstormParams
 from app.errors import fail
-from app.extensions import db
 from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
-from app.jobs.control import launch
-from app.jobs.starting import KeyReused, idempotency_key, limit_starts, start_job
+from app.jobs.answers import api_start
+from app.jobs.starting import idempotency_key, limit_starts, start_job
 from app.jobs.state import load_state, progress_text
 from app.projects.access import project_for
 
@@ -40,21 +39,11 @@ def start_brainstorm(body: StartBrainstorm) -> tuple[dict[str, Any], int]:
     """202 with the new job; the same key again → the same answer; 409 while one is active."""
     project = project_for(api_user().id, body.project_id, write=True)
     key = idempotency_key()
-    try:
-        started = start_job(BRAINSTORM, project.id, api_user().id, body.params, key)
-    except KeyReused:
-        db.session.rollback()
-        fail(422, _("This Idempotency-Key was used with other params."), field="Idempotency-Key")
-    db.session.commit()
-    if started.outcome == "conflict":
-        fail(
-            409,
-            _("A brainstorm is already running for this project."),
-            **_started(started.transform),
-        )
-    if started.outcome == "created":
-        launch(started.transform)
-    return _started(started.transform), 202
+    return api_start(
+        lambda: start_job(BRAINSTORM, project.id, api_user().id, body.params, key),
+        _("A brainstorm is already running for this project."),
+        _started,
+    )
 
 
 @api.get("/ideations/<id:run_id>")

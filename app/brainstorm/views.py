@@ -3,10 +3,9 @@
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -14,11 +13,9 @@ from app.brainstorm.catalog import genre_paths, genre_tree, platforms
 from app.brainstorm.ideas import library
 from app.brainstorm.kind import BRAINSTORM
 from app.brainstorm.params import BrainstormParams
-from app.errors import Refused
-from app.extensions import db
-from app.inputs import errors_by_field, key_from, read_form
-from app.jobs.control import launch
-from app.jobs.starting import KeyReused, limit_starts, start_job
+from app.inputs import key_from, read_form
+from app.jobs.answers import form_start
+from app.jobs.starting import Started, limit_starts, start_job
 from app.projects.access import project_for
 
 bp = Blueprint("brainstorm", __name__)
@@ -68,23 +65,16 @@ def create(project_id: int) -> Response | tuple[str, int]:
     """Record the job and send the writer to its page at once."""
     project = project_for(current_user.id, project_id, write=True)
     key = key_from(request.form.get("idempotency_key"))
-    try:
+
+    def start() -> Started:
         params = read_form(BrainstormParams, params_from_form(request.form))
-        started = start_job(BRAINSTORM, project.id, current_user.id, params, key)
-    except ValidationError as error:
-        return _render(project, errors_by_field(error), 422)
-    except KeyReused:
-        db.session.rollback()
-        return _render(project, {"form": _("This form was already sent with other values.")}, 422)
-    except Refused as refusal:
-        db.session.rollback()
-        return _render(project, {"form": refusal.message}, refusal.code)
-    db.session.commit()
-    if started.outcome == "created":
-        launch(started.transform)
-    elif started.outcome == "conflict":
-        flash(_("A brainstorm is already running for this project: here it is."))
-    return redirect(url_for("jobs.show", job_id=started.transform.id), 303)
+        return start_job(BRAINSTORM, project.id, current_user.id, params, key)
+
+    return form_start(
+        start,
+        _("A brainstorm is already running for this project: here it is."),
+        lambda errors, status: _render(project, errors, status),
+    )
 
 
 @bp.get("/projects/<id:project_id>/ideas")

@@ -7,12 +7,10 @@ from pydantic import Field
 from werkzeug.wrappers import Response
 
 from app.api import api, api_user
-from app.errors import fail
-from app.extensions import db
 from app.inputs import Id, Inputs, accepts, one_of
 from app.jobs.access import job_for
-from app.jobs.control import launch
-from app.jobs.starting import KeyReused, idempotency_key, limit_starts
+from app.jobs.answers import api_start
+from app.jobs.starting import idempotency_key, limit_starts
 from app.jobs.state import current_chunks, job_json, params_of
 from app.outline.kind import OutlineParams
 from app.outline.outlines import (
@@ -38,19 +36,12 @@ def start_outline_api(body: StartOutline) -> tuple[dict[str, Any], int]:
     """202 with the new job; the same key again → the same answer; 409 while one is active."""
     project = project_for(api_user().id, body.project_id, write=True)
     key = idempotency_key()
-    try:
-        source = body.source_artifact_id
-        started = start_outline(project.id, api_user().id, source, body.params, key)
-    except KeyReused:
-        db.session.rollback()
-        fail(422, _("This Idempotency-Key was used with other params."), field="Idempotency-Key")
-    db.session.commit()
-    if started.outcome == "conflict":
-        message = _("An outline is already being written for this project.")
-        fail(409, message, **started_json(started.transform))
-    if started.outcome == "created":
-        launch(started.transform)
-    return started_json(started.transform), 202
+    source = body.source_artifact_id
+    return api_start(
+        lambda: start_outline(project.id, api_user().id, source, body.params, key),
+        _("An outline is already being written for this project."),
+        started_json,
+    )
 
 
 @api.get("/outlines/<id:outline_id>")

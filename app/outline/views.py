@@ -4,19 +4,16 @@ shows it live, like every job)."""
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from app.brainstorm.catalog import platforms
-from app.errors import Refused
-from app.extensions import db
-from app.inputs import errors_by_field, key_from, read_form
+from app.inputs import key_from, read_form
 from app.jobs.access import job_for
-from app.jobs.control import launch
-from app.jobs.starting import KeyReused, limit_starts
+from app.jobs.answers import form_start
+from app.jobs.starting import Started, limit_starts
 from app.outline.kind import OutlineParams
 from app.outline.outlines import (
     FORMATS,
@@ -63,24 +60,16 @@ def create(artifact_id: int) -> Response | tuple[str, int]:
     values = {name: request.form.get(name, "") for name in FIELDS}
     values = {name: value for name, value in values.items() if value.strip()}
     key = key_from(request.form.get("idempotency_key"))
-    try:
+
+    def start() -> Started:
         params = read_form(OutlineParams, values)
-        started = start_outline(source.project_id, current_user.id, source.id, params, key)
-    except ValidationError as error:
-        return _render(source, request.form, errors_by_field(error), 422)
-    except KeyReused:
-        db.session.rollback()
-        message = _("This form was already sent with other values.")
-        return _render(source, request.form, {"form": message}, 422)
-    except Refused as refusal:
-        db.session.rollback()
-        return _render(source, request.form, {"form": refusal.message}, refusal.code)
-    db.session.commit()
-    if started.outcome == "created":
-        launch(started.transform)
-    elif started.outcome == "conflict":
-        flash(_("An outline is already being written for this project: here it is."))
-    return redirect(url_for("jobs.show", job_id=started.transform.id), 303)
+        return start_outline(source.project_id, current_user.id, source.id, params, key)
+
+    return form_start(
+        start,
+        _("An outline is already being written for this project: here it is."),
+        lambda errors, status: _render(source, request.form, errors, status),
+    )
 
 
 @bp.get("/outlines/<id:outline_id>/export")
