@@ -10,7 +10,8 @@
 #   GET    /_control/sent[?script=NAME]     -> [{"script", "request", "index", "token", "at"}]
 #   DELETE /_control/requests | /_control/sent[?script=NAME] -> {"cleared": n}
 #   GET    /_control/active                 -> int (chat responses still being written)
-# A script with "refuse_json_mode": true answers 400 to requests with a response_format.
+# A script with "refuse_json_mode": true answers 400 to requests with a response_format; one
+# with "fault_on": [ordinals] has its fault only on those requests (0: its first).
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ class Script:
     usage: dict[str, int] | None = None
     finish_reason: str = "stop"
     times: int | None = None
+    # The fault only on these requests of the script (0-based ordinals), if given.
+    fault_on: list[int] | None = None
     # Answer 400 to a request asking for JSON output, as providers without JSON mode do.
     refuse_json_mode: bool = False
     gate: threading.Event = field(default_factory=threading.Event)
@@ -190,6 +193,15 @@ def _integer(data: dict[str, Any], key: str) -> int | None:
     return value
 
 
+def _ordinals(data: dict[str, Any]) -> list[int] | None:
+    value = data.get("fault_on")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+        raise ControlError("fault_on must be a list of request ordinals")
+    return value
+
+
 def parse_script(data: Any) -> Script:
     """Validate a ``POST /_control/scripts`` payload and build the script."""
     if not isinstance(data, dict):
@@ -235,6 +247,7 @@ def parse_script(data: Any) -> Script:
         usage=usage,
         finish_reason=finish_reason,
         times=_integer(data, "times"),
+        fault_on=_ordinals(data),
         refuse_json_mode=bool(data.get("refuse_json_mode", False)),
     )
 
@@ -451,6 +464,8 @@ class Handler(BaseHTTPRequestHandler):
         ordinal = state.next_ordinal(script)
         fault = script.fault
         if fault is not None and script.times is not None and ordinal >= script.times:
+            fault = None
+        if fault is not None and script.fault_on is not None and ordinal not in script.fault_on:
             fault = None
         if fault is not None and fault["kind"] == "status":
             self._send_status_fault(fault)

@@ -375,3 +375,35 @@ def test_two_tabs_follow_an_outline_through_its_calls(app, api, server, make_use
     finally:
         for tab in tabs:
             tab.close()
+
+
+def test_a_retry_goes_on_from_the_episodes_already_written(app, api, make_user, provider):
+    mei = make_user("mei")
+    http = api(mei)
+    project = make_project(app, mei.id)
+    idea = an_idea(app, http, mei.id, project)
+    text = json.dumps(document(20), ensure_ascii=False)
+    sixth = text.index('"number": 6,')  # the connection drops while episode 6 is written
+    provider.script(
+        "drops",
+        text,
+        token_chars=20,
+        fault={"kind": "drop", "after": sixth // 20},
+        fault_on=[1],  # the first episodes call; the header call before it is whole
+    )
+    outline_id = start(
+        http, project, idea["artifactId"], episodeCount=20, notes="[[script:drops]]"
+    ).json()["outlineId"]
+    outline = final(http, outline_id)
+    assert outline["status"] == "completed" and outline["job"]["attempt"] == 2
+    assert [e["number"] for e in outline["components"]["episodes"]] == list(range(1, 21))
+    asked = [
+        json.loads(r["body"]["messages"][1]["content"].split("<params>")[1].split("</params>")[0])
+        for r in provider.requests("drops")
+    ]
+    # The header once; episodes 1-15 (the answer broke off after 5), then 6-20 in one call.
+    assert [(a["call"], a.get("fromEpisode"), a.get("toEpisode")) for a in asked] == [
+        ("header", None, None),
+        ("episodes", 1, 15),
+        ("episodes", 6, 20),
+    ]

@@ -147,13 +147,16 @@ class Outline(JobKind):
         source = ctx.inputs["source"][0]
         idea = {"title": source.get("title", ""), "body": source.get("body", "")}
         document = dict(ctx.results[0]) if ctx.results else empty()
+        if not document.get("episodes"):
+            # The header call is whole once an episode follows it: until then, write it again.
+            document = empty()
         asked = {
             **ctx.params,
             "idea": idea,
             "language": language_of(idea, ctx.params["platform"]),
         }
         total = ctx.params["episodeCount"]
-        if not document.get("title"):  # the header, characters and stages
+        if not document["episodes"]:  # the header, characters and stages
             ctx.progress(0, total, N_("Writing the title, characters and stages…"))
             for name in LISTS:
                 document[name] = []
