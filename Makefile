@@ -36,6 +36,8 @@ bench: install-test
 	$(BIN)/python bench/flush_cost.py
 	$(BIN)/python bench/sign_in.py
 	$(BIN)/python bench/jobs_page.py
+	$(BIN)/python bench/outline_demo.py
+	$(BIN)/python bench/project_page.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
