@@ -130,16 +130,19 @@ def app(settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[F
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    client = app.extensions.pop("redis_client", None)
+    if client is not None:  # pages read Redis too (the story graph's cache)
+        client.close()
 
 
 def _empty(app: Flask) -> None:
     """Delete every row and the queue, so each test starts from nothing."""
     empty_tables()
-    client = redis.Redis.from_url(app.config["REDIS_URL"])
-    for name in QUEUE_NAMES.values():
-        client.delete(f"rq:queue:{name}")
-    for key in client.scan_iter("LIMITS*"):
-        client.delete(key)
+    with redis.Redis.from_url(app.config["REDIS_URL"]) as client:
+        for name in QUEUE_NAMES.values():
+            client.delete(f"rq:queue:{name}")
+        for key in client.scan_iter("LIMITS*"):
+            client.delete(key)
 
 
 @pytest.fixture

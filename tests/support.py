@@ -259,6 +259,26 @@ def queue_of_its_own(redis_url: str) -> str:
     return urlunsplit(url._replace(path=f"/{db_number + 8}"))
 
 
+def keep_jobs_from_workers(app: Flask, request: Any) -> None:
+    """Queue what this app starts where no live server's worker looks (jobs stay as the test
+    left them); the app's Redis client is closed, and that queue emptied and closed after."""
+    import redis
+
+    old = app.extensions.pop("redis_client", None)
+    if old is not None:
+        old.close()
+    app.config["REDIS_URL"] = queue_of_its_own(app.config["REDIS_URL"])
+
+    def empty_and_close() -> None:
+        with redis.Redis.from_url(app.config["REDIS_URL"]) as client:
+            client.flushdb()
+        own = app.extensions.pop("redis_client", None)
+        if own is not None:
+            own.close()
+
+    request.addfinalizer(empty_and_close)
+
+
 def busy_slots(app: Flask) -> int:
     """How many attempts the workers on this Redis run now (each reports its slots)."""
     from app.jobs.worker import status_key

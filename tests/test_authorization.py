@@ -8,9 +8,8 @@ import re
 from dataclasses import dataclass
 
 import pytest
-import redis
 from factories import BRAINSTORM_PARAMS
-from support import queue_of_its_own
+from support import keep_jobs_from_workers
 
 from app.artifacts.models import Artifact, TransformOutput
 from app.brainstorm.ideas import IDEA_TYPE
@@ -70,9 +69,7 @@ def outcome(response) -> str:  # noqa: ANN001 - a test response
 @pytest.fixture
 def owned(client, make_user, app, request) -> dict:
     # No live server's worker may run these jobs: an ended brainstorm has no active job (404).
-    app.config["REDIS_URL"] = queue_of_its_own(app.config["REDIS_URL"])
-    app.extensions.pop("redis_client", None)
-    request.addfinalizer(lambda: redis.Redis.from_url(app.config["REDIS_URL"]).flushdb())
+    keep_jobs_from_workers(app, request)
     mei = make_user("mei")
     project = client.post("/api/projects", json={"name": "P"}, headers=mei.bearer).json["projectId"]
     job = client.post(

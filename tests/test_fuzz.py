@@ -18,7 +18,6 @@ from unittest import mock
 from urllib.parse import quote, urlsplit
 
 import pytest
-import redis
 from argon2 import PasswordHasher
 from factories import BRAINSTORM_PARAMS
 from flask import Flask
@@ -26,7 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from support import CSRF, Account, queue_of_its_own
+from support import CSRF, Account, keep_jobs_from_workers
 
 from app import create_app
 from app.artifacts.models import Artifact, TransformOutput
@@ -232,9 +231,7 @@ def world(
     monkeypatch.setattr(auth_models, "DUMMY_HASH", cheap.hash("nobody's"))
     app.config.update(MAX_ACTIVE_JOBS_PER_USER=10_000, RATELIMIT_LOGIN=LIMIT, RATELIMIT_JOBS=LIMIT)
     # No live server's worker may run this world's jobs: rows would change under the checks.
-    app.config["REDIS_URL"] = queue_of_its_own(app.config["REDIS_URL"])
-    app.extensions.pop("redis_client", None)
-    request.addfinalizer(lambda: redis.Redis.from_url(app.config["REDIS_URL"]).flushdb())
+    keep_jobs_from_workers(app, request)
     accounts = {"owner": make_user("mei", PASSWORD), "other": make_user("bo", PASSWORD)}
     http, bearer, projects, jobs = app.test_client(), accounts["owner"].bearer, [], []
     for key in (KEY, "fuzz-failed"):
