@@ -122,6 +122,11 @@ class Provider:
         params = {"script": name} if name else {}
         return self.http.get("/_control/requests", params=params).json()
 
+    def asked(self, name: str) -> list[dict[str, Any]]:
+        """The params each request of the script carried (its last message's <params>)."""
+        prompts = [r["body"]["messages"][-1]["content"] for r in self.requests(name)]
+        return [json.loads(p.split("<params>")[1].split("</params>")[0]) for p in prompts]
+
     def sent(self, name: str) -> list[dict[str, Any]]:
         return self.http.get("/_control/sent", params={"script": name}).json()
 
@@ -235,14 +240,27 @@ def create_account(
 
 
 def empty_tables() -> None:
-    """Delete every row (in the app context's database)."""
+    """Delete every row (in the app context's database). A live server's worker may still be
+    writing (a sweep, a job a test left): if the database picks this as a deadlock's victim,
+    or the SQLite file is busy, it is done again."""
+    from sqlalchemy.exc import OperationalError
+
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(text(f"DELETE FROM {table}"))
-    db.session.commit()
+    for delay in (0.1, 0.3, 1.0, None):
+        try:
+            if db.engine.dialect.name == "postgresql":
+                names = ", ".join(tables)
+                db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    db.session.execute(text(f"DELETE FROM {table}"))
+            db.session.commit()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if delay is None:
+                raise
+            time.sleep(delay)
 
 
 def queue_of_its_own(redis_url: str) -> str:

@@ -132,10 +132,7 @@ def test_an_outline_is_written_in_calls_into_one_artifact_and_exported(
         assert sorted(calls) == [1, 2, 3]
         artifact = db.session.get(Artifact, outline["artifactId"])
         assert (artifact.type, artifact.streaming_status) == ("outline", "completed")
-    asked = [
-        json.loads(r["body"]["messages"][1]["content"].split("<params>")[1].split("</params>")[0])
-        for r in provider.requests("outline")
-    ]
+    asked = provider.asked("outline")
     assert [(a["call"], a.get("fromEpisode"), a.get("toEpisode")) for a in asked] == [
         ("header", None, None),
         ("episodes", 1, 15),
@@ -397,10 +394,7 @@ def test_a_retry_goes_on_from_the_episodes_already_written(app, api, make_user, 
     outline = final(http, outline_id)
     assert outline["status"] == "completed" and outline["job"]["attempt"] == 2
     assert [e["number"] for e in outline["components"]["episodes"]] == list(range(1, 21))
-    asked = [
-        json.loads(r["body"]["messages"][1]["content"].split("<params>")[1].split("</params>")[0])
-        for r in provider.requests("drops")
-    ]
+    asked = provider.asked("drops")
     # The header once; episodes 1-15 (the answer broke off after 5), then 6-20 in one call.
     assert [(a["call"], a.get("fromEpisode"), a.get("toEpisode")) for a in asked] == [
         ("header", None, None),

@@ -101,8 +101,7 @@ def test_a_dropped_stream_retries_and_continues_where_it_stopped(http, provider,
     assert (job["status"], job["attempt"]) == ("completed", 2)
     # Attempt 2 was asked for one more idea; the one it repeated verbatim is skipped.
     assert titles(job) == ["Alpha", "Beta", "Gamma"]
-    second_prompt = provider.requests("drop")[1]["body"]["messages"][-1]["content"]
-    asked = json.loads(second_prompt.split("<params>")[1].split("</params>")[0])
+    asked = provider.asked("drop")[1]
     assert asked["numIdeas"] == 1 and asked["avoidTitles"] == ["Alpha", "Beta"]
     first, second = attempts(app, job["id"])
     assert first.raw_response == content[:after_second] and "broke off" in first.error

@@ -309,8 +309,7 @@ def test_a_brainstorm_avoids_the_titles_of_the_projects_last_five(app, api, make
         done = f"/api/ideations/{job_id}"
         wait_for(lambda done=done: http.get(done).json()["status"] == "completed")
         titles.append([idea["title"] for idea in ideas])
-    (request,) = provider.requests("round6")
-    prompt = request["body"]["messages"][1]["content"]
-    avoided = json.loads(prompt.split("<params>")[1].split("</params>")[0])["avoidTitles"]
+    (asked,) = provider.asked("round6")
+    avoided = asked["avoidTitles"]
     # The five brainstorms before it, newest first; not the sixth one back.
     assert avoided == [t for n in (5, 4, 3, 2, 1) for t in titles[n]]
