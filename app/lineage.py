@@ -56,8 +56,11 @@ def lineage(project_id: int) -> dict[str, Any]:
     usage = _usage(ids)
     reads = {artifact_id: transform_id for transform_id, artifact_id, _role in inputs}
     makes = {artifact_id: transform_id for transform_id, artifact_id, _role in outputs}
+    made = {transform_id: artifact_id for transform_id, artifact_id, _role in outputs}
     nodes = [_artifact(a, reads.get(a.id), makes.get(a.id)) for a in artifacts]
-    nodes += [_transform(t, described.get(t.id, ""), usage.get(t.id), makes) for t in transforms]
+    nodes += [
+        _transform(t, described.get(t.id, ""), usage.get(t.id), made.get(t.id)) for t in transforms
+    ]
     edges = [
         {"from": f"artifact:{artifact_id}", "to": f"transform:{transform_id}", "role": role}
         for transform_id, artifact_id, role in inputs
@@ -103,10 +106,9 @@ def _artifact(a: Artifact, read_by: int | None, made_by: int | None) -> dict[str
 
 
 def _transform(
-    t: Transform, description: str, usage: tuple[str, int] | None, makes: dict[int, int]
+    t: Transform, description: str, usage: tuple[str, int] | None, made: int | None
 ) -> dict[str, Any]:
     if t.type == "human":
-        made = next((a for a, by in makes.items() if by == t.id), None)
         return {
             "id": f"transform:{t.id}",
             "node": "transform",

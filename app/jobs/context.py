@@ -2,7 +2,6 @@
 job's lease epoch, so a worker whose lease was taken over cannot write any more."""
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +22,11 @@ from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform
 from app.jobs.outcomes import Ask, Park, Stopping
 from app.jobs.state import calls_of, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
-from app.jobs.writer import Emit, Flush, writer_of
+from app.jobs.writer import Emit, Flush, retried, writer_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
-DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -37,20 +35,6 @@ class Streamed:
 
     text: str
     finish_reason: str | None
-
-
-def retried(write: Callable[[], T]) -> T:
-    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
-    for delay in (*DB_RETRY_DELAYS, None):
-        try:
-            return write()
-        except (OperationalError, InterfaceError):
-            db.session.rollback()
-            if delay is None:
-                raise
-            log.warning("database write failed; retrying in %ss", delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
 
 
 class JobContext:

@@ -8,10 +8,11 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import bindparam, insert, select, update
@@ -27,6 +28,7 @@ from app.jobs.outcomes import FencedOut
 log = logging.getLogger(__name__)
 BATCH = 200  # flushes in one transaction at the most
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)  # a lost connection (the database restarted)
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,6 +59,20 @@ class Flush:
     emits: list[Emit] = field(default_factory=list)
     shown: bool = True  # does the job's visible state change (not just its text)
     done: Future = field(default_factory=Future)
+
+
+def retried(write: Callable[[], T]) -> T:
+    """Run a write transaction, again after a lost connection (the DB may have restarted)."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if delay is None:
+                raise
+            log.warning("database write failed; retrying in %ss", delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 class GroupWriter:
@@ -109,21 +125,15 @@ class GroupWriter:
         """All in one transaction, retried while the connection is lost (the database
         restarted); if it fails otherwise, each flush alone, so one attempt's bad write
         fails that attempt only."""
-        for delay in (*RETRY_DELAYS, None):
-            try:
-                return self._transaction(batch)
-            except (OperationalError, InterfaceError):
-                db.session.rollback()
-                if delay is None:
-                    raise
-                log.warning("database write failed; retrying in %ss", delay)
-                time.sleep(delay)
-            except Exception as error:
-                db.session.rollback()
-                if len(batch) == 1 and not isinstance(error, IntegrityError):
-                    raise
-                return [pair for flush in batch if (pair := self._alone(flush)) is not None]
-        raise AssertionError("unreachable")
+        try:
+            return retried(lambda: self._transaction(batch))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            db.session.rollback()
+            if len(batch) == 1 and not isinstance(error, IntegrityError):
+                raise
+            return [pair for flush in batch if (pair := self._alone(flush)) is not None]
 
     def _alone(self, flush: Flush) -> tuple[Flush, Transform] | None:
         """The flush in a transaction of its own; None when it failed (its future holds why)."""

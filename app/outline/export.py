@@ -76,9 +76,13 @@ def language_of(components: dict[str, Any]) -> str:
     """The outline's language: zh when its title, logline and synopses are mostly CJK, else en."""
     parts = [components.get("title", ""), components.get("logline", "")]
     parts += [episode.get("synopsis", "") for episode in components.get("episodes", [])]
-    text = "".join(parts)
+    return "zh" if mostly_cjk("".join(parts)) else "en"
+
+
+def mostly_cjk(text: str) -> bool:
+    """Whether more of the text's letters are Chinese (Japanese, Korean) than not."""
     cjk = len(_CJK.findall(text))
-    return "zh" if cjk > sum(ch.isalpha() for ch in text) - cjk else "en"
+    return cjk > sum(ch.isalpha() for ch in text) - cjk
 
 
 def to_json(components: dict[str, Any]) -> str:

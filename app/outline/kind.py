@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from pydantic import ValidationError, ValidationInfo, field_validator
 
 from app.brainstorm.catalog import platform_label, writes_english
-from app.brainstorm.demo import CJK
 from app.i18n import N_
 from app.inputs import Inputs, Text, Whole, refuse
 from app.jobs.context import JobContext
@@ -18,6 +17,7 @@ from app.jobs.kinds import JobKind
 from app.jobs.recipes import stream_document
 from app.outline.components import LONG, SHORT, Character, Episode, Stage, empty
 from app.outline.demo import demo_outline
+from app.outline.export import mostly_cjk
 
 OUTLINE_TYPE = "outline"
 DOCUMENT_KEY = "outline"
@@ -88,8 +88,7 @@ def language_of(idea: dict[str, Any], platform: str) -> str:
     """The outline's language: the idea's (Chinese if it is mostly CJK), else the platform's."""
     text = f"{idea.get('title', '')}{idea.get('body', '')}"
     if text.strip():
-        cjk = len(CJK.findall(text))
-        return "zh" if cjk * 2 >= len(text.replace(" ", "")) else "en"
+        return "zh" if mostly_cjk(text) else "en"
     return "en" if writes_english(platform) else "zh"
 
 

@@ -10,16 +10,16 @@ from app.api import api, api_user
 from app.artifacts.models import Artifact
 from app.clock import iso
 from app.errors import Refused, fail
-from app.extensions import begin_write, db
+from app.extensions import db
 from app.inputs import Inputs, Text, accepts, refusal
 from app.versions.domain import (
     EDITABLE,
     Stale,
     artifact_for,
-    latest_of,
     line_of,
     made_by,
     revise,
+    star_line,
 )
 
 DESCRIPTION_MAX = 500
@@ -111,10 +111,6 @@ def star_artifact(artifact_id: int, body: Callable[[], Star]) -> dict[str, Any]:
     """Choose (or unchoose) an idea: the mark belongs to its whole line of versions."""
     artifact = artifact_for(api_user().id, artifact_id, write=True)
     starred = body().starred
-    begin_write()
-    origin = db.session.get(Artifact, artifact.origin, populate_existing=True)
-    assert origin is not None
-    origin.starred = starred
+    latest = star_line(artifact, starred)
     db.session.commit()
-    latest = latest_of(origin)
     return {"artifactId": artifact.id, "latestArtifactId": latest.id, "starred": starred}

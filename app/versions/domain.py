@@ -109,6 +109,16 @@ def made_by(version_ids: list[int]) -> dict[int, int]:
     return {artifact_id: transform_id for artifact_id, transform_id in rows}
 
 
+def star_line(artifact: Artifact, starred: bool) -> Artifact:
+    """Mark (or unmark) the artifact's whole line as chosen; its newest version. The caller
+    commits."""
+    begin_write()
+    origin = db.session.get(Artifact, artifact.origin, populate_existing=True)
+    assert origin is not None
+    origin.starred = starred
+    return latest_of(origin)
+
+
 def revise(
     artifact: Artifact,
     data: dict[str, Any],

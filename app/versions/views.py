@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.artifacts.models import Artifact, HumanTransform
 from app.auth.models import User
-from app.extensions import begin_write, db
+from app.extensions import db
 from app.inputs import errors_by_field, id_from, read_form
 from app.jobs.models import Transform
 from app.projects.access import project_for
@@ -27,6 +27,7 @@ from app.versions.domain import (
     made_by,
     revert,
     revise,
+    star_line,
     text_of,
 )
 
@@ -179,10 +180,7 @@ def revert_to(artifact_id: int) -> Response:
 def star(artifact_id: int) -> Response:
     """Star or unstar an idea (its whole line), then back to where the writer was."""
     artifact = artifact_for(current_user.id, artifact_id, write=True)
-    begin_write()
-    origin = db.session.get(Artifact, artifact.origin, populate_existing=True)
-    assert origin is not None
-    origin.starred = request.form.get("starred") == "1"
+    star_line(artifact, request.form.get("starred") == "1")
     db.session.commit()
     back = safe_next(
         request.form.get("next"), url_for("projects.show", project_id=artifact.project_id)
