@@ -517,7 +517,7 @@ def test_the_sweeper_queues_a_parked_job_as_soon_as_it_is_due(own_database: Flas
         # What an attempt that parked itself for 2 s, 2.1 s ago, left (lifecycle.parked and its
         # checkpoint, in its last fenced write): it is due now.
         parked_at = now - timedelta(seconds=2.1)
-        values = lifecycle.parked(parked_at + timedelta(seconds=2), "Waiting…")
+        values = lifecycle.parked(parked_at + timedelta(seconds=2), "Waiting…", None)
         db.session.execute(
             update(Transform)
             .where(Transform.id == job_id)

@@ -27,6 +27,7 @@ from app.jobs.writer import Emit, Flush, retried, writer_of
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WAITING_AFTER = 2.0  # seconds of silence before the page says "waiting for the model"
+NO_NEWS_AFTER = 60.0  # seconds of silence before it says for how many minutes
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class JobContext:
         self.window = self.config["FLUSH_WINDOW_MS"] / 1000
         self.lease = timedelta(seconds=self.config["LEASE_SECONDS"])
         self.waiting = True  # the page says "waiting for the model"
+        self._silent_minutes = 0
         self._streaming = False
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
         self._emits: list[tuple[str, str, dict[str, Any], str]] = []
@@ -131,9 +133,10 @@ class JobContext:
         """Wait for the writer's answers, holding no worker slot; the job comes back pending."""
         raise Ask(questions)
 
-    def park(self, until: datetime, message: str = N_("Waiting…")) -> NoReturn:
-        """Release the worker slot until a time; the sweeper wakes the job, no retry spent."""
-        raise Park(until, message)
+    def park(self, until: datetime, message: str = N_("Waiting…"), **params: Any) -> NoReturn:
+        """Release the worker slot until a time; the sweeper wakes the job, no retry spent.
+        The message is a key with parameters, like progress's."""
+        raise Park(until, message, params or None)
 
     def stream(
         self,
@@ -142,22 +145,36 @@ class JobContext:
         *,
         temperature: float = 0.9,
         json_output: bool = False,
+        model: str | None = None,
+        opener: Callable[[], llm.ChatStream] | None = None,
+        parameters: dict[str, Any] | None = None,
     ) -> Streamed:
         """Call the model and stream its answer: `on_text` gets each flush's text (the first
         token at once, then at most one flush per FLUSH_WINDOW_MS) and may emit and report
         progress; what it does is written with that flush, in one transaction. The call is
-        recorded (prompt, model, usage, response id, first token)."""
+        recorded (prompt, model, parameters, usage, response id, first token).
+
+        `model` names another model than LLM_MODEL; `opener` opens the stream itself (a
+        provider API other than chat completions, or a re-attachment to a response already
+        running), recorded with `parameters`."""
         self.calls += 1
         call = self.calls
-        model = llm.model_name(self.config)
-        self._record_call(call, messages, model, temperature, json_output)
+        model = llm.model_name(self.config, model)
+        recorded: dict[str, Any] = {"temperature": temperature, **(parameters or {})}
+        if json_output:
+            recorded["json_output"] = True
+        self._record_call(call, messages, model, recorded)
         reader = Reader(
-            lambda: llm.stream_chat(
-                messages,
-                self.config,
-                temperature=temperature,
-                json_output=json_output,
-                demo=self.kind.demo,
+            opener
+            or (
+                lambda: llm.stream_chat(
+                    messages,
+                    self.config,
+                    temperature=temperature,
+                    json_output=json_output,
+                    demo=self.kind.demo,
+                    model=model,
+                )
             )
         )
         parts: list[str] = []
@@ -255,6 +272,7 @@ class JobContext:
         if self.waiting:
             self._values.setdefault("progress_message", N_("Writing…"))
             self._values.setdefault("progress_params", None)
+        self._silent_minutes = 0
         self.write(text)
         parts.append(text)  # the call's text is what was stored, never more
         self.waiting = False
@@ -263,7 +281,18 @@ class JobContext:
         """While the model is silent: renew the lease, notice a cancel, say we are waiting."""
         if self._stopping.is_set():
             raise Stopping
-        if silent_for >= WAITING_AFTER and not self.waiting:
+        if silent_for >= NO_NEWS_AFTER:
+            # Said in whole minutes, written once a minute: a long silence is not a failure
+            # while the provider has not given up.
+            minutes = int(silent_for // 60)
+            if self._silent_minutes != minutes:
+                self._silent_minutes = minutes
+                self._values.update(
+                    progress_message=N_("No news from the model for %(minutes)d min."),
+                    progress_params={"minutes": minutes},
+                )
+            self.waiting = True
+        elif silent_for >= WAITING_AFTER and not self.waiting:
             self._values.update(progress_message=N_("Waiting for the model…"), progress_params=None)
             self.waiting = True
         self.write()
@@ -275,8 +304,7 @@ class JobContext:
         call: int,
         messages: list[dict[str, str]],
         model: str,
-        temperature: float,
-        json_output: bool,
+        parameters: dict[str, Any],
     ) -> None:
         self.write()  # the job is still ours (FencedOut if not), what waits is written
 
@@ -285,9 +313,6 @@ class JobContext:
             db.session.add(
                 LlmPrompt(transform_id=self.id, attempt=self.attempt, call=call, messages=messages)
             )
-            parameters: dict[str, Any] = {"temperature": temperature}
-            if json_output:
-                parameters["json_output"] = True
             db.session.add(
                 LlmTransform(
                     transform_id=self.id,

@@ -34,6 +34,9 @@ class JobKind:
     results_template: ClassVar[str]
     # What the project page shows of a job of this kind (a block of its own).
     project_template: ClassVar[str | None] = None
+    # What the job page offers this viewer beside the streamed blocks (forms with their CSRF
+    # token, e.g. answers to the job's questions), rendered with the page.
+    actions_template: ClassVar[str | None] = None
 
     def label(self) -> str:
         """The kind's name as a writer reads it."""

@@ -206,13 +206,13 @@ def handed_back() -> dict[str, Any]:
     }
 
 
-def parked(until: datetime, message: str) -> dict[str, Any]:
+def parked(until: datetime, message: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Waiting for a time, holding no worker slot; the sweeper queues it when due."""
     return {
         "status": "pending",
         "next_attempt_at": until,
         "progress_message": message,
-        "progress_params": None,
+        "progress_params": params,
         **CLEARED_LEASE,
     }
 

@@ -38,9 +38,9 @@ class Ask(Outcome):
 class Park(Outcome):
     """The job waits until a time (a provider working on its own), holding no worker slot."""
 
-    def __init__(self, until: datetime, message: str) -> None:
+    def __init__(self, until: datetime, message: str, params: dict[str, Any] | None) -> None:
         super().__init__(message)
-        self.until, self.message = until, message
+        self.until, self.message, self.params = until, message, params
 
 
 class Stopping(Outcome):

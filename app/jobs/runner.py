@@ -91,7 +91,7 @@ def end(ctx: JobContext) -> None:
         ctx.write(extra=((*questions, f"questions:{claim.attempt}"),), **lifecycle.needs_input())
         return None
     except Park as parked:  # the sweeper queues it when due
-        ctx.write(**lifecycle.parked(parked.until, parked.message))
+        ctx.write(**lifecycle.parked(parked.until, parked.message, parked.params))
         return None
     except Stopping:
         transform = ctx.write(**lifecycle.handed_back())

@@ -62,9 +62,9 @@ def is_demo(config: dict[str, Any]) -> bool:
     return not config.get("LLM_API_KEY")
 
 
-def model_name(config: dict[str, Any]) -> str:
-    """The model that will answer under this configuration."""
-    return DEMO_MODEL if is_demo(config) else config["LLM_MODEL"]
+def model_name(config: dict[str, Any], model: str | None = None) -> str:
+    """The model that will answer under this configuration (`model`, else LLM_MODEL)."""
+    return DEMO_MODEL if is_demo(config) else model or config["LLM_MODEL"]
 
 
 def stream_chat(
@@ -74,20 +74,32 @@ def stream_chat(
     temperature: float = 0.9,
     json_output: bool = False,
     demo: Callable[[list[dict[str, str]]], str] | None = None,
+    model: str | None = None,
 ) -> ChatStream:
-    """Start a streamed chat completion with the configured model (or the demo's answer)."""
+    """Start a streamed chat completion with the configured model, or `model` (or the demo's
+    answer)."""
     if is_demo(config):
         reply = demo(messages) if demo else N_("The offline demo model has no answer for this.")
-        return _demo_stream(messages, reply, config["DEMO_TOKEN_DELAY_MS"] / 1000)
-    return _openai_stream(messages, config, temperature, json_output)
+        return demo_stream(messages, reply, config["DEMO_TOKEN_DELAY_MS"] / 1000)
+    return _openai_stream(messages, config, temperature, json_output, model)
 
 
-def _demo_stream(messages: list[dict[str, str]], text: str, delay: float) -> ChatStream:
+def demo_stream(
+    messages: list[dict[str, str]], text: str, delay: float, silence: float = 0.0
+) -> ChatStream:
+    """The demo model's answer as a stream: `silence` seconds of thinking (a sign of life
+    each second, as a reasoning model sends), then a token every `delay` seconds."""
     tokens = demo_tokens(text)
     state = {"closed": False}
     stream = ChatStream(model=DEMO_MODEL, parameters={"token_delay": delay}, deltas=iter(()))
 
     def deltas() -> Iterator[str]:
+        thinking = time.monotonic() + silence
+        while (left := thinking - time.monotonic()) > 0:
+            if state["closed"]:
+                return
+            time.sleep(min(1.0, left))
+            yield LIFE
         for token in tokens:
             if state["closed"]:
                 return
@@ -126,14 +138,21 @@ def _client(config: dict[str, Any]) -> openai.OpenAI:
         return _clients[key]
 
 
-def _create(config: dict[str, Any], messages: list[dict[str, str]], **parameters: Any) -> Any:
+def client(config: dict[str, Any]) -> openai.OpenAI:
+    """The process's client of the configured endpoint (for APIs beyond chat completions)."""
+    return _client(config)
+
+
+def _create(
+    config: dict[str, Any], messages: list[dict[str, str]], model: str, **parameters: Any
+) -> Any:
     """Send the request through the openai client (auth, retries off, errors classified by
     it) and keep its raw streaming response: parsing each event into the client's models
     costs five times what reading the JSON does, and a worker streams many at once."""
     return (
         _client(config)
         .chat.completions.with_streaming_response.create(
-            model=config["LLM_MODEL"],
+            model=model,
             messages=messages,  # type: ignore[arg-type]
             stream=True,
             stream_options={"include_usage": True},
@@ -144,25 +163,30 @@ def _create(config: dict[str, Any], messages: list[dict[str, str]], **parameters
 
 
 def _openai_stream(
-    messages: list[dict[str, str]], config: dict[str, Any], temperature: float, json_output: bool
+    messages: list[dict[str, str]],
+    config: dict[str, Any],
+    temperature: float,
+    json_output: bool,
+    model: str | None,
 ) -> ChatStream:
     parameters: dict[str, Any] = {"temperature": temperature}
-    endpoint = (config.get("LLM_BASE_URL"), config["LLM_MODEL"])
+    model = model or config["LLM_MODEL"]
+    endpoint = (config.get("LLM_BASE_URL"), model)
     if json_output and endpoint not in _no_json_mode:
         parameters["response_format"] = {"type": "json_object"}
     try:
         try:
-            response = _create(config, messages, **parameters)
+            response = _create(config, messages, model, **parameters)
         except openai.BadRequestError as refused:
             if "response_format" not in parameters or "response_format" not in str(refused):
                 raise
             # This endpoint has no JSON mode: the answer is read liberally anyway.
             _no_json_mode.add(endpoint)
             parameters.pop("response_format")
-            response = _create(config, messages, **parameters)
+            response = _create(config, messages, model, **parameters)
     except Exception as error:  # noqa: BLE001 - every failure is classified
         raise classify(error) from error
-    stream = ChatStream(model=config["LLM_MODEL"], parameters=parameters, deltas=iter(()))
+    stream = ChatStream(model=model, parameters=parameters, deltas=iter(()))
 
     def deltas() -> Iterator[str]:
         try:
