@@ -21,6 +21,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "LLM_API_KEY": (None, "API key; without one the offline demo model answers"),
     "LLM_MODEL": ("deepseek-chat", "model name sent to the endpoint"),
     "LLM_TIMEOUT": (60.0, "seconds to wait for the provider to answer or send a token"),
+    "RESEARCH_MODEL": ("", "model of deep research; default: LLM_MODEL"),
+    "RESEARCH_MODE": (
+        "streaming",
+        "how research runs: streaming (chat completions) or background (Responses API)",
+    ),
+    "RESEARCH_POLL_SECONDS": (15.0, "between two polls of a background research response"),
+    "RESEARCH_STREAM_AGAIN_SECONDS": (
+        270.0,
+        "a background response younger than this is streamed again after a crash, else polled",
+    ),
+    "DEMO_RESEARCH_SECONDS": (120.0, "how long the demo model's research runs"),
     "STALL_SECONDS": (45.0, "a model silent this long mid-answer counts as a failed attempt"),
     "RETRY_BASE_SECONDS": (2.0, "first automatic retry waits about this long (doubling, jittered)"),
     "RETRY_MAX_SECONDS": (60.0, "longest wait between automatic retries"),

@@ -11,9 +11,10 @@ from app.brainstorm.kind import BRAINSTORM
 from app.jobs.kinds import JobKind, register
 from app.outline.editing import OUTLINE_EDITING
 from app.outline.kind import OUTLINE, OUTLINE_TYPE
+from app.research.kind import RESEARCH
 from app.versions.domain import Editable, editable
 
-BUILT_IN: tuple[JobKind, ...] = (BRAINSTORM, OUTLINE)
+BUILT_IN: tuple[JobKind, ...] = (BRAINSTORM, OUTLINE, RESEARCH)
 EDITABLE: tuple[tuple[str, Editable], ...] = (
     (IDEA_TYPE, IDEA_EDITING),
     (OUTLINE_TYPE, OUTLINE_EDITING),

@@ -30,7 +30,18 @@ CSP = (
 
 def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
-    from app import auth, brainstorm, cli, jobs, live, notifications, outline, projects, versions
+    from app import (
+        auth,
+        brainstorm,
+        cli,
+        jobs,
+        live,
+        notifications,
+        outline,
+        projects,
+        research,
+        versions,
+    )
     from app.api import api
     from app.notifications.views import unseen
 
@@ -53,7 +64,17 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
 
     register_kinds(app)
-    for module in (auth, projects, brainstorm, outline, versions, jobs, live, notifications):
+    for module in (
+        auth,
+        projects,
+        brainstorm,
+        outline,
+        research,
+        versions,
+        jobs,
+        live,
+        notifications,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(api)
     cli.init_app(app)

@@ -10,9 +10,12 @@ from typing import Any
 import httpx2
 import pytest
 import redis
+from cluster import Cluster, RedisServer, Store
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from support import (
     ROOT,
     Account,
@@ -22,6 +25,7 @@ from support import (
     busy_slots,
     create_account,
     empty_tables,
+    is_postgres,
     python,
     wait_for,
 )
@@ -97,6 +101,9 @@ def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str,
         "RETRY_BASE_SECONDS": "0.2",
         "RETRY_MAX_SECONDS": "2",
         "STALL_SECONDS": "3",
+        # Research polls its background response often, and the demo's runs are short.
+        "RESEARCH_POLL_SECONDS": "0.5",
+        "DEMO_RESEARCH_SECONDS": "4",
         # The machinery's own tests run the test-only echo kinds.
         "EXTRA_JOB_KINDS": "tests.echo:ECHO,tests.echo:ECHO_LONG",
     }
@@ -276,3 +283,69 @@ def pytest_report_header() -> list[str]:
         f"database: {os.environ.get('TEST_DATABASE_URL') or 'SQLite (embedded default)'}",
         f"redis: {os.environ.get('TEST_REDIS_URL') or 'embedded redis-server'}",
     ]
+
+
+# ---- clusters of their own (the fault suites: tests/cluster.py)
+
+
+@pytest.fixture(scope="module")
+def cluster_db(settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this module only: the session's live server has sweepers of its own,
+    which would otherwise take these tests' jobs into another Redis and its workers."""
+    url = settings["DATABASE_URL"]
+    admin = None
+    if is_postgres(url):
+        base = make_url(map_database_url(url, ""))
+        name = f"{base.database}_faults"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('faults') / 'faults.db'}"
+    from flask_migrate import upgrade
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in {**settings, "DATABASE_URL": url}.items():
+            patch.setenv(key, value)
+        app = create_app()
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+            db.engine.dispose()
+    yield url
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(
+    settings: dict[str, str], cluster_db: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    """Reading the module's database, emptied before each test."""
+    for key, value in {**settings, "DATABASE_URL": cluster_db}.items():
+        monkeypatch.setenv(key, value)
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        empty_tables()
+        db.session.remove()
+    yield Store(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def cluster(settings: dict[str, str], cluster_db: str, store: Store, provider) -> Iterator[Cluster]:
+    """A Redis of this test, and the web servers and workers it starts; all stopped after."""
+    provider.reset()
+    server = RedisServer()
+    server.start()
+    cluster = Cluster({**settings, "DATABASE_URL": cluster_db}, server)
+    try:
+        yield cluster
+    finally:
+        provider.reset()  # paused streams end
+        cluster.close()

@@ -89,18 +89,21 @@ def answer_job(app: Flask, job_id: int, answers: dict[str, Any]) -> bool:
     `app.jobs.control.answer`, which sends the job back to the queue. False if the job was
     not waiting for answers."""
     with app.app_context():
-        begin_write()
         transform = db.session.get(Transform, job_id)
         assert transform is not None, f"no job {job_id}"
-        artifact = Artifact(
-            project_id=transform.project_id,
-            type="answers",
-            data=answers,
-            created_by=transform.created_by,
-        )
-        db.session.add(artifact)
-        db.session.flush()
-        answered = control.answer(transform, artifact)
+
+        def sheet() -> Artifact:
+            artifact = Artifact(
+                project_id=transform.project_id,
+                type="answers",
+                data=answers,
+                created_by=transform.created_by,
+            )
+            db.session.add(artifact)
+            db.session.flush()
+            return artifact
+
+        answered = control.answer(transform, sheet)
         db.session.remove()
         return answered
 

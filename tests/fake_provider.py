@@ -6,16 +6,44 @@
 #   POST   /_control/scripts                -> 201 {"name", "tokens"}  (replaces same name)
 #   DELETE /_control/scripts                -> {"cleared": n}
 #   POST   /_control/scripts/NAME/release   -> {"released": NAME}
-#   GET    /_control/requests[?script=NAME] -> [{"script", "body", "headers", "at"}]
+#   GET    /_control/requests[?script=NAME] -> [{"script", "body", "headers", "at", "path"}]
 #   GET    /_control/sent[?script=NAME]     -> [{"script", "request", "index", "token", "at"}]
 #   DELETE /_control/requests | /_control/sent[?script=NAME] -> {"cleared": n}
 #   GET    /_control/active                 -> int (chat responses still being written)
 # A script with "refuse_json_mode": true answers 400 to requests with a response_format; one
 # with "fault_on": [ordinals] has its fault only on those requests (0: its first).
+#
+# OpenAI's Responses API (Bearer auth; the marker is looked for in `input` and `instructions`):
+#   POST /v1/responses                       -> the response object, or SSE with stream: true
+#   GET  /v1/responses/ID                    -> the response object as of now (404 if unknown)
+#   GET  /v1/responses/ID?stream=true&starting_after=N -> SSE of the events after N (background
+#        only, else 400; 400 "can no longer be streamed" once older than the stream-again age)
+#   POST /v1/responses/ID/cancel             -> the response object (background only, else 400)
+#   GET  /_control/responses[?script=NAME]   -> [{"id", "script", "background", "created_at",
+#        "status", "cancelled", "cancel_calls", "retrieves", "streams", "open_streams", "usage"}]
+#   DELETE /_control/responses[?script=NAME] -> {"cleared": n} (their open streams end)
+#   GET  /_control/config                    -> {"stream_again_seconds": x}
+#   POST /_control/config {"stream_again_seconds": x} -> the config (--stream-again-seconds)
+# A response's timeline is fixed at creation: "queued" for "queued_ms" (background only), then
+# "searches" web search calls of "search_delay_ms" each, then the tokens as for chat, with
+# "citations" [{"title", "url", "after": token index[, "start_index", "end_index"]}] emitted as
+# url_citation annotations after that token; a background response follows it on the server's
+# clock, a foreground one only while its client stays (a hang-up leaves it "cancelled").
+# "stay_queued": true keeps it queued until cancelled; "retrieve_fault": {"status"[, "times"]}
+# answers the first `times` plain retrieves of each response with that status (all if no times);
+# "no_responses_api": true answers 404 to every /v1/responses request of the script. Faults:
+# "status" fails the create (times / fault_on count the script's creates); "drop", "stall",
+# "bad_json" (after N events) and "split_utf8" apply to stream connections of each response,
+# numbered 0 (the create's stream) and 1, 2, ... (its stream-again requests, refused or not).
+# Only creates go to /_control/requests; "pause_at" and "finish_reason" do not apply here.
+# "chat_replies": [text, ...] answers chat request k of the script with text k (at once,
+# without the script's pace or fault), then the content: a job's first calls (its questions)
+# before the answer every later call gets.
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import select
@@ -51,6 +79,9 @@ ERROR_KINDS: dict[int, tuple[str, str | None]] = {
 SPLIT_GAP_SECONDS = 0.02
 # Bounds how long a paused stream can go without noticing that its client hung up.
 GATE_POLL_SECONDS = 0.05
+# How old a background response may be and still be streamed again (--stream-again-seconds).
+DEFAULT_STREAM_AGAIN_SECONDS = 300.0
+DEFAULT_RESPONSE_TEXT = "A short answer from the fake Responses API."
 
 
 @dataclass
@@ -70,8 +101,20 @@ class Script:
     fault_on: list[int] | None = None
     # Answer 400 to a request asking for JSON output, as providers without JSON mode do.
     refuse_json_mode: bool = False
+    # Responses API only: the timeline before the tokens, citations and API-level faults.
+    searches: int = 0
+    search_delay_ms: float = 0.0
+    queued_ms: float = 0.0
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    stay_queued: bool = False
+    retrieve_fault: dict[str, Any] | None = None
+    no_responses_api: bool = False
+    # Chat requests 0, 1, … of the script answer these texts first (then the content).
+    chat_replies: list[str] = field(default_factory=list)
     gate: threading.Event = field(default_factory=threading.Event)
     served: int = 0
+    # Create requests of the Responses API made for this script (faulted ones included).
+    creates_asked: int = 0
 
     @property
     def content(self) -> str:
@@ -92,7 +135,9 @@ class ControlError(ValueError):
 class State:
     """Everything shared between handler threads, guarded by one lock."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(
+        self, model: str, stream_again_seconds: float = DEFAULT_STREAM_AGAIN_SECONDS
+    ) -> None:
         """Start with no scripts and empty logs."""
         self.lock = threading.Lock()
         self.model = model
@@ -101,6 +146,9 @@ class State:
         self.sent: list[dict[str, Any]] = []
         self.default_served = 0
         self.active = 0
+        # Responses API: every created response by id, and how old one may be to stream again.
+        self.responses: dict[str, StoredResponse] = {}
+        self.stream_again_seconds = stream_again_seconds
 
     def next_ordinal(self, script: Script) -> int:
         """Return this request's 0-based ordinal for its script and count it."""
@@ -237,6 +285,12 @@ def parse_script(data: Any) -> Script:
     finish_reason = data.get("finish_reason", "stop")
     if not isinstance(finish_reason, str):
         raise ControlError("finish_reason must be a string")
+    retrieve_fault = data.get("retrieve_fault")
+    if retrieve_fault is not None:
+        if not isinstance(retrieve_fault, dict):
+            raise ControlError("retrieve_fault must be an object")
+        _integer(retrieve_fault, "status")
+        _integer(retrieve_fault, "times")
     return Script(
         name=name,
         tokens=tokens,
@@ -249,7 +303,38 @@ def parse_script(data: Any) -> Script:
         times=_integer(data, "times"),
         fault_on=_ordinals(data),
         refuse_json_mode=bool(data.get("refuse_json_mode", False)),
+        searches=_integer(data, "searches") or 0,
+        search_delay_ms=_number(data, "search_delay_ms", 0.0) or 0.0,
+        queued_ms=_number(data, "queued_ms", 0.0) or 0.0,
+        citations=_citations(data),
+        stay_queued=bool(data.get("stay_queued", False)),
+        retrieve_fault=retrieve_fault,
+        no_responses_api=bool(data.get("no_responses_api", False)),
+        chat_replies=_replies(data),
     )
+
+
+def _replies(data: dict[str, Any]) -> list[str]:
+    value = data.get("chat_replies", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ControlError("chat_replies must be a list of strings")
+    return value
+
+
+def _citations(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Validate the ``citations`` of a script: ``[{"title", "url", "after"}, ...]``."""
+    value = data.get("citations")
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise ControlError("citations must be a list of objects")
+    for citation in value:
+        if not isinstance(citation.get("title"), str) or not isinstance(citation.get("url"), str):
+            raise ControlError("each citation needs a title and a url (strings)")
+        _integer(citation, "after")
+        _integer(citation, "start_index")
+        _integer(citation, "end_index")
+    return value
 
 
 def usage_for(script: Script, body: dict[str, Any]) -> dict[str, int]:
@@ -285,6 +370,304 @@ def encode_event(payload: Any) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
+# --------------------------------------------------------------------------- Responses API
+
+TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+def response_texts(body: dict[str, Any]) -> list[str]:
+    """Return the texts of a Responses request: its instructions, then its input messages."""
+    texts = []
+    instructions = body.get("instructions")
+    if isinstance(instructions, str):
+        texts.append(instructions)
+    given = body.get("input")
+    if isinstance(given, str):
+        texts.append(given)
+    elif isinstance(given, list):
+        texts.extend(message_text(item) for item in given)
+    return texts
+
+
+def response_script_name(body: dict[str, Any]) -> str | None:
+    """Return the first ``[[script:NAME]]`` marker in the instructions or input, if any."""
+    for text in response_texts(body):
+        match = SCRIPT_MARKER.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def response_usage(script: Script, body: dict[str, Any]) -> dict[str, Any]:
+    """Return a Responses usage block: the script's numbers, else ~4 characters per token."""
+    given = script.usage or {}
+    chars = sum(len(text) for text in response_texts(body))
+    tokens_in = given.get("input_tokens", given.get("prompt_tokens", max(1, chars // 4)))
+    tokens_out = given.get(
+        "output_tokens", given.get("completion_tokens", (len(script.content) + 3) // 4)
+    )
+    return {
+        "input_tokens": tokens_in,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": tokens_out,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": tokens_in + tokens_out,
+    }
+
+
+def encode_named_event(payload: dict[str, Any]) -> bytes:
+    """Encode one Responses SSE event: ``event: <type>`` then its JSON ``data:`` line."""
+    return f"event: {payload['type']}\ndata: {json_text(payload)}\n\n".encode()
+
+
+@dataclass
+class StoredResponse:
+    """A created response: its event timeline, fixed at creation, and what was done to it."""
+
+    id: str
+    script: Script
+    background: bool
+    store: bool
+    created_wall: float
+    started: float
+    # (seconds after creation, event) in sequence order; events[i]["sequence_number"] == i.
+    events: list[tuple[float, dict[str, Any]]]
+    in_progress_offset: float | None
+    completed_offset: float | None
+    base: dict[str, Any]
+    output: list[dict[str, Any]]
+    usage: dict[str, Any]
+    # Nothing happens after this offset: set by a cancel, or a foreground client's hang-up.
+    cutoff: float | None = None
+    cancelled: bool = False
+    discarded: bool = False
+    cancel_calls: int = 0
+    retrieves: int = 0
+    streams: int = 0
+    open_streams: int = 0
+
+    def offset(self) -> float:
+        """Seconds since creation, on the monotonic clock."""
+        return time.monotonic() - self.started
+
+    def due(self, offset: float) -> int:
+        """Return how many events have happened by ``offset``."""
+        count = 0
+        for at, _ in self.events:
+            if at > offset or (self.cutoff is not None and at > self.cutoff):
+                break
+            count += 1
+        return count
+
+    def next_due(self, offset: float) -> float | None:
+        """Return the offset of the next event still to happen, if any."""
+        if self.over(offset):
+            return None
+        index = self.due(offset)
+        return self.events[index][0] if index < len(self.events) else None
+
+    def over(self, offset: float) -> bool:
+        """Return whether no event can happen after ``offset`` any more."""
+        if self.discarded or self.cutoff is not None:
+            return True
+        return self.completed_offset is not None and offset >= self.completed_offset
+
+    def status(self, offset: float) -> str:
+        """Return the status the timeline gives at ``offset``."""
+        done = self.completed_offset
+        if done is not None and offset >= done and (self.cutoff is None or done <= self.cutoff):
+            return "completed"
+        if self.cutoff is not None:
+            return "cancelled"
+        if self.in_progress_offset is None or offset < self.in_progress_offset:
+            return "queued" if self.background else "in_progress"
+        return "in_progress"
+
+    def snapshot(self, status: str) -> dict[str, Any]:
+        """Build the response object with ``status``; output and usage only once completed."""
+        done = status == "completed" and self.completed_offset is not None
+        completed_at = int(self.created_wall + self.completed_offset) if done else None
+        return {
+            **self.base,
+            "status": status,
+            "completed_at": completed_at,
+            "output": self.output if done else [],
+            "usage": self.usage if done else None,
+        }
+
+    def now(self) -> dict[str, Any]:
+        """Return the response object as of now."""
+        return self.snapshot(self.status(self.offset()))
+
+    def summary(self) -> dict[str, Any]:
+        """Return this response's entry in ``GET /_control/responses``."""
+        return {
+            "id": self.id,
+            "script": self.script.name,
+            "background": self.background,
+            "created_at": self.created_wall,
+            "status": self.status(self.offset()),
+            "cancelled": self.cancelled,
+            "cancel_calls": self.cancel_calls,
+            "retrieves": self.retrieves,
+            "streams": self.streams,
+            "open_streams": self.open_streams,
+            "usage": self.usage,
+        }
+
+
+def build_response(
+    script: Script, body: dict[str, Any], model: str, background: bool, store: bool
+) -> StoredResponse:
+    """Lay out a new response's whole timeline of events, starting now."""
+    created_wall = time.time()
+    response_id = f"resp_{uuid.uuid4().hex}{uuid.uuid4().hex[:16]}"
+    tools = body.get("tools")
+    base = {
+        "id": response_id,
+        "object": "response",
+        "created_at": int(created_wall),
+        "status": "queued",
+        "background": background,
+        "completed_at": None,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "max_tool_calls": body.get("max_tool_calls"),
+        "model": body.get("model") or model,
+        "output": [],
+        "parallel_tool_calls": True,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": store,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": "auto",
+        "tools": tools if isinstance(tools, list) else [],
+        "top_logprobs": 0,
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": None,
+        "user": None,
+        "metadata": body.get("metadata") if isinstance(body.get("metadata"), dict) else {},
+    }
+    stored = StoredResponse(
+        id=response_id,
+        script=script,
+        background=background,
+        store=store,
+        created_wall=created_wall,
+        started=time.monotonic(),
+        events=[],
+        in_progress_offset=None,
+        completed_offset=None,
+        base=base,
+        output=[],
+        usage=response_usage(script, body),
+    )
+    events = stored.events
+
+    def add(at: float, kind: str, **fields: Any) -> None:
+        events.append((at, {"type": kind, **fields, "sequence_number": len(events)}))
+
+    first = "queued" if background else "in_progress"
+    add(0.0, "response.created", response=stored.snapshot(first))
+    if script.stay_queued:
+        return stored
+    now = script.queued_ms / 1000 if background else 0.0
+    stored.in_progress_offset = now
+    add(now, "response.in_progress", response=stored.snapshot("in_progress"))
+
+    sources = [{"type": "url", "url": c["url"]} for c in script.citations]
+    for index in range(script.searches):
+        item_id = f"ws_{uuid.uuid4().hex}"
+        action = {"type": "search", "query": f"fake search {index + 1}"}
+        item = {"id": item_id, "type": "web_search_call", "status": "in_progress"}
+        ids = {"item_id": item_id, "output_index": index}
+        add(now, "response.output_item.added", output_index=index, item={**item, "action": action})
+        add(now, "response.web_search_call.in_progress", **ids)
+        add(now, "response.web_search_call.searching", **ids)
+        now += script.search_delay_ms / 1000
+        add(now, "response.web_search_call.completed", **ids)
+        done = {**item, "status": "completed", "action": {**action, "sources": sources}}
+        add(now, "response.output_item.done", output_index=index, item=done)
+        stored.output.append(done)
+
+    message_id = f"msg_{uuid.uuid4().hex}"
+    ids = {"item_id": message_id, "output_index": script.searches}
+    message = {"id": message_id, "type": "message", "status": "in_progress", "role": "assistant"}
+    add(
+        now,
+        "response.output_item.added",
+        output_index=script.searches,
+        item=message | {"content": []},
+    )
+    empty_part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    add(now, "response.content_part.added", **ids, content_index=0, part=empty_part)
+
+    # Each citation covers the token after which it comes, unless it names its own span.
+    starts = [0]
+    for token in script.tokens:
+        starts.append(starts[-1] + len(token))
+    last = max(len(script.tokens) - 1, 0)
+    annotations: list[dict[str, Any]] = []
+    pending = sorted(
+        enumerate(script.citations), key=lambda pair: (min(pair[1].get("after", 0), last), pair[0])
+    )
+
+    def annotate(up_to: int) -> None:
+        while pending and min(pending[0][1].get("after", 0), last) <= up_to:
+            _, citation = pending.pop(0)
+            token = min(citation.get("after", 0), last)
+            annotation = {
+                "type": "url_citation",
+                "url": citation["url"],
+                "title": citation["title"],
+                "start_index": citation.get("start_index", starts[token]),
+                "end_index": citation.get("end_index", starts[min(token + 1, len(starts) - 1)]),
+            }
+            add(
+                now,
+                "response.output_text.annotation.added",
+                **ids,
+                content_index=0,
+                annotation_index=len(annotations),
+                annotation=annotation,
+            )
+            annotations.append(annotation)
+
+    for index, token in enumerate(script.tokens):
+        now += script.delay_before(index)
+        add(now, "response.output_text.delta", **ids, content_index=0, delta=token, logprobs=[])
+        annotate(index)
+    annotate(last)
+
+    text = script.content
+    part = {"type": "output_text", "annotations": annotations, "logprobs": [], "text": text}
+    add(now, "response.output_text.done", **ids, content_index=0, text=text, logprobs=[])
+    add(now, "response.content_part.done", **ids, content_index=0, part=part)
+    finished = {**message, "status": "completed", "content": [part]}
+    add(now, "response.output_item.done", output_index=script.searches, item=finished)
+    stored.output.append(finished)
+    stored.completed_offset = now
+    add(now, "response.completed", response=stored.snapshot("completed"))
+    return stored
+
+
+def stream_fault(script: Script, connection: int) -> dict[str, Any] | None:
+    """Return the fault for stream connection ``connection`` of a response, if any."""
+    fault = script.fault
+    if fault is None or fault["kind"] == "status":
+        return None
+    if script.times is not None and connection >= script.times:
+        return None
+    if script.fault_on is not None and connection not in script.fault_on:
+        return None
+    return fault
+
+
 class FakeProviderServer(ThreadingHTTPServer):
     """Threaded HTTP server holding the shared fake-provider state."""
 
@@ -293,9 +676,14 @@ class FakeProviderServer(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], model: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        model: str,
+        stream_again_seconds: float = DEFAULT_STREAM_AGAIN_SECONDS,
+    ) -> None:
         """Bind to ``address`` and start with empty state."""
-        self.state = State(model)
+        self.state = State(model, stream_again_seconds)
         super().__init__(address, Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -340,6 +728,16 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 active = state.active
             self._send_json(200, active)
+        elif path == "/_control/responses":
+            with state.lock:
+                items = [r.summary() for r in state.responses.values()]
+            self._send_json(200, [r for r in items if self._matches(r, query)])
+        elif path == "/_control/config":
+            with state.lock:
+                config = {"stream_again_seconds": state.stream_again_seconds}
+            self._send_json(200, config)
+        elif (response_id := self._response_id(path)) is not None:
+            self._retrieve(response_id, query)
         else:
             self._send_error_json(404, f"Unknown path {path}", "unknown_url")
 
@@ -348,6 +746,13 @@ class Handler(BaseHTTPRequestHandler):
         path, _ = self._route()
         if path in ("/v1/chat/completions", "/chat/completions"):
             self._chat()
+            return
+        if path in ("/v1/responses", "/responses"):
+            self._create_response()
+            return
+        if path.endswith("/cancel") and (found := self._response_id(path[: -len("/cancel")])):
+            self._read_body()
+            self._cancel(found)
             return
         raw = self._read_body()
         try:
@@ -359,6 +764,8 @@ class Handler(BaseHTTPRequestHandler):
             self._register(data)
         elif path.startswith("/_control/scripts/") and path.endswith("/release"):
             self._release(unquote(path.removeprefix("/_control/scripts/").removesuffix("/release")))
+        elif path == "/_control/config":
+            self._configure(data)
         else:
             self._send_error_json(404, f"Unknown path {path}", "unknown_url")
 
@@ -378,6 +785,13 @@ class Handler(BaseHTTPRequestHandler):
                     # Paused streams must not outlive the scripts they belong to.
                     script.gate.set()
                 cleared, state.scripts = len(state.scripts), {}
+            elif path == "/_control/responses":
+                gone = [r for r in state.responses.values() if self._matches(r.summary(), query)]
+                for response in gone:
+                    # Streams still open on a cleared response end at their next look.
+                    response.discarded = True
+                    del state.responses[response.id]
+                cleared = len(gone)
             else:
                 cleared = -1
         if cleared < 0:
@@ -441,6 +855,7 @@ class Handler(BaseHTTPRequestHandler):
             "body": body if body is not None else raw.decode("utf-8", "replace"),
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "at": received,
+            "path": self._route()[0],
         }
         with state.lock:
             state.requests.append(record)
@@ -462,6 +877,17 @@ class Handler(BaseHTTPRequestHandler):
             self._send_error_json(400, "response_format is not supported by this model")
             return
         ordinal = state.next_ordinal(script)
+        if ordinal < len(script.chat_replies):
+            # This request's own reply, paced and faulted like the script's.
+            reply = split_tokens(script.chat_replies[ordinal], 4)
+            script = dataclasses.replace(
+                script,
+                tokens=reply,
+                fault=None,
+                delay_ms=0.0,
+                first_token_delay_ms=None,
+                gate=script.gate,
+            )
         fault = script.fault
         if fault is not None and script.times is not None and ordinal >= script.times:
             fault = None
@@ -599,6 +1025,275 @@ class Handler(BaseHTTPRequestHandler):
         }
         self._send_json(200, payload)
 
+    # ----------------------------------------------------------------------------- responses
+
+    @staticmethod
+    def _response_id(path: str) -> str | None:
+        """Return ``ID`` for ``/v1/responses/ID`` (or ``/responses/ID``), else None."""
+        for prefix in ("/v1/responses/", "/responses/"):
+            if path.startswith(prefix):
+                rest = unquote(path.removeprefix(prefix))
+                return rest if rest and "/" not in rest else None
+        return None
+
+    def _no_such_response(self, response_id: str) -> None:
+        """Answer 404 the way OpenAI does for an unknown (or unstored) response id."""
+        message = f"Response with id '{response_id}' not found."
+        self._send_error_json(404, message, "response_not_found")
+
+    def _no_responses_api(self) -> None:
+        """Answer 404 like a provider that has no Responses API."""
+        self._send_error_json(
+            404, f"Invalid URL ({self.command} {self._route()[0]})", "unknown_url"
+        )
+
+    def _lookup(self, response_id: str) -> StoredResponse | None:
+        """Find a retrievable response, answering 404 (or 401) when there is none."""
+        if not self._require_auth():
+            return None
+        with self.server.state.lock:
+            found = self.server.state.responses.get(response_id)
+        if found is None or not found.store:
+            self._no_such_response(response_id)
+            return None
+        if found.script.no_responses_api:
+            self._no_responses_api()
+            return None
+        return found
+
+    def _create_response(self) -> None:
+        """Handle ``POST /v1/responses``."""
+        state = self.server.state
+        raw = self._read_body()
+        received = time.time()
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        name = response_script_name(body) if isinstance(body, dict) else None
+        record = {
+            "script": name,
+            "body": body if body is not None else raw.decode("utf-8", "replace"),
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "at": received,
+            "path": self._route()[0],
+        }
+        with state.lock:
+            state.requests.append(record)
+        if not self._require_auth():
+            return
+        if not isinstance(body, dict) or not isinstance(body.get("input"), str | list):
+            self._send_error_json(400, "Request body must be JSON with an 'input' string or list")
+            return
+        if name is None:
+            script = Script(name=None, tokens=split_tokens(DEFAULT_RESPONSE_TEXT, 4))
+        else:
+            with state.lock:
+                found = state.scripts.get(name)
+            if found is None:
+                self._send_error_json(400, f"No script named {name!r}", "unknown_script")
+                return
+            script = found
+        if script.no_responses_api:
+            self._no_responses_api()
+            return
+        background = bool(body.get("background"))
+        store = body.get("store") is not False
+        if background and not store:
+            self._send_error_json(400, "Background mode requires store=true.")
+            return
+        with state.lock:
+            ordinal = script.creates_asked
+            script.creates_asked += 1
+        fault = script.fault
+        if fault is not None and fault["kind"] == "status":
+            chosen = script.times is None or ordinal < script.times
+            if chosen and (script.fault_on is None or ordinal in script.fault_on):
+                self._send_status_fault(fault)
+                return
+        response = build_response(script, body, state.model, background, store)
+        with state.lock:
+            state.responses[response.id] = response
+        try:
+            if body.get("stream"):
+                self._start_sse()
+                self._pump(response, 0, stream_fault(script, 0))
+            elif background:
+                self._send_json(200, response.events[0][1]["response"])
+            elif self._await_completion(response):
+                with state.lock:
+                    payload = response.now()
+                self._send_json(200, payload)
+        except OSError:
+            self.close_connection = True
+            self._hung_up(response)
+
+    def _hung_up(self, response: StoredResponse) -> None:
+        """A foreground response's client left: the response stops where it is."""
+        with self.server.state.lock:
+            if not response.background and not response.over(response.offset()):
+                response.cutoff = response.offset()
+
+    def _await_completion(self, response: StoredResponse) -> bool:
+        """Wait for a foreground response to finish; False if its client hangs up first."""
+        while True:
+            with self.server.state.lock:
+                offset = response.offset()
+                if response.over(offset):
+                    return True
+                due = response.next_due(offset)
+            wait = GATE_POLL_SECONDS if due is None else min(due - offset, GATE_POLL_SECONDS)
+            if not self._wait(max(wait, 0.0)):
+                self._hung_up(response)
+                return False
+
+    def _start_sse(self) -> None:
+        """Send the headers of an SSE answer in chunked encoding."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("X-Request-Id", f"req_{uuid.uuid4().hex}")
+        self.end_headers()
+
+    def _pump(self, response: StoredResponse, first: int, fault: dict[str, Any] | None) -> None:
+        """Stream events ``first``.. of ``response`` as they fall due, until it is over."""
+        state = self.server.state
+        kind = fault["kind"] if fault else None
+        fault_at = int(fault.get("after", 0)) if fault else -1
+        split = kind == "split_utf8"
+        written = 0
+        following = first
+        with state.lock:
+            response.open_streams += 1
+        try:
+            while True:
+                with state.lock:
+                    offset = response.offset()
+                    due = response.due(offset)
+                    batch = [event for _, event in response.events[following:due]]
+                    over = response.over(offset)
+                    upcoming = response.next_due(offset)
+                for event in batch:
+                    if written == fault_at:
+                        if kind == "drop":
+                            self._abort()
+                            self._hung_up(response)
+                            return
+                        if kind == "stall" and not self._wait(float(fault.get("seconds", 1.0))):
+                            self._hung_up(response)
+                            return
+                        if kind == "bad_json":
+                            self._write_chunk(
+                                b"event: " + event["type"].encode() + b"\ndata: {not json\n\n"
+                            )
+                    self._write_event(encode_named_event(event), split)
+                    written += 1
+                    following += 1
+                if over and not batch:
+                    break
+                if over:
+                    continue
+                wait = GATE_POLL_SECONDS
+                if upcoming is not None:
+                    wait = min(max(upcoming - response.offset(), 0.0), GATE_POLL_SECONDS)
+                if not self._wait(wait):
+                    self._hung_up(response)
+                    return
+            if kind == "drop" and written <= fault_at:
+                # Asked to drop after more events than there were: drop instead of ending.
+                self._abort()
+                return
+            self._write_chunk(b"")
+        except OSError:
+            self.close_connection = True
+            self._hung_up(response)
+        finally:
+            with state.lock:
+                response.open_streams -= 1
+
+    def _retrieve(self, response_id: str, query: dict[str, list[str]]) -> None:
+        """Handle ``GET /v1/responses/ID``, plain or as a stream-again request."""
+        state = self.server.state
+        again = query.get("stream", [""])[0].lower() in ("true", "1")
+        response = self._lookup(response_id)
+        if response is None:
+            return
+        connection = poll = 0
+        with state.lock:
+            if again:
+                connection = response.streams + 1
+                response.streams += 1
+            else:
+                poll = response.retrieves
+                response.retrieves += 1
+            age = time.time() - response.created_wall
+            limit = state.stream_again_seconds
+        if not again:
+            failure = response.script.retrieve_fault
+            if failure is not None:
+                times = failure.get("times")
+                if times is None or poll < times:
+                    self._send_status_fault({**failure, "status": failure.get("status", 503)})
+                    return
+            with state.lock:
+                payload = response.now()
+            self._send_json(200, payload)
+            return
+        if not response.background:
+            message = "Only responses created with background=true can be streamed again."
+            self._send_error_json(400, message)
+            return
+        if age > limit:
+            message = (
+                f"Response '{response_id}' can no longer be streamed: it was created more than "
+                f"{limit:g} seconds ago. Retrieve it without stream instead."
+            )
+            self._send_error_json(400, message)
+            return
+        try:
+            after = int(query.get("starting_after", ["-1"])[0] or -1)
+        except ValueError:
+            self._send_error_json(400, "starting_after must be an integer")
+            return
+        self._start_sse()
+        self._pump(response, max(after + 1, 0), stream_fault(response.script, connection))
+
+    def _cancel(self, response_id: str) -> None:
+        """Handle ``POST /v1/responses/ID/cancel``."""
+        state = self.server.state
+        response = self._lookup(response_id)
+        if response is None:
+            return
+        with state.lock:
+            response.cancel_calls += 1
+            if response.background:
+                offset = response.offset()
+                if response.status(offset) in ("queued", "in_progress"):
+                    response.cutoff = offset
+                    response.cancelled = True
+                payload = response.now()
+        if not response.background:
+            self._send_error_json(400, "Cannot cancel a synchronous response.")
+            return
+        self._send_json(200, payload)
+
+    def _configure(self, data: Any) -> None:
+        """Handle ``POST /_control/config``: change the stream-again age at run time."""
+        state = self.server.state
+        try:
+            if not isinstance(data, dict):
+                raise ControlError("body must be a JSON object")
+            seconds = _number(data, "stream_again_seconds", None)
+        except ControlError as exc:
+            self._send_error_json(400, str(exc))
+            return
+        with state.lock:
+            if seconds is not None:
+                state.stream_again_seconds = seconds
+            config = {"stream_again_seconds": state.stream_again_seconds}
+        self._send_json(200, config)
+
     # ----------------------------------------------------------------------------- transport
 
     def _route(self) -> tuple[str, dict[str, list[str]]]:
@@ -711,8 +1406,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--model", default="fake-model", help="model id for /v1/models")
+    parser.add_argument(
+        "--stream-again-seconds",
+        type=float,
+        default=DEFAULT_STREAM_AGAIN_SECONDS,
+        help="how old a background response may be and still be streamed again",
+    )
     args = parser.parse_args(argv)
-    server = FakeProviderServer((args.host, args.port), args.model)
+    server = FakeProviderServer((args.host, args.port), args.model, args.stream_again_seconds)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     host, port = server.server_address[:2]
     print(f"READY http://{host}:{port}", flush=True)

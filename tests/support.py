@@ -133,10 +133,23 @@ class Provider:
     def active(self) -> int:
         return self.http.get("/_control/active").json()
 
+    def responses(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The Responses API responses created (one per create), of the script if named."""
+        params = {"script": name} if name else {}
+        return self.http.get("/_control/responses", params=params).json()
+
+    def configure(self, **config: Any) -> dict[str, Any]:
+        """Change the server's settings at run time (stream_again_seconds=...)."""
+        response = self.http.post("/_control/config", json=config)
+        assert response.status_code == 200, response.text
+        return response.json()
+
     def reset(self) -> None:
         self.http.delete("/_control/scripts")
         self.http.delete("/_control/requests")
         self.http.delete("/_control/sent")
+        self.http.delete("/_control/responses")  # their open streams end
+        self.configure(stream_again_seconds=300)
 
 
 def ideas_json(ideas: list[tuple[str, str]]) -> str:
@@ -334,3 +347,7 @@ def workers_reporting(app: Flask) -> int:
         from app.extensions import get_redis
 
         return sum(1 for _key in get_redis().scan_iter(status_key(app)))
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")

@@ -89,7 +89,13 @@ def owned(client, make_user, app, request) -> dict:
         json={"projectId": project, "sourceArtifactId": artifact},
         headers=mei.bearer,
     ).json["outlineId"]
+    research = client.post(
+        f"/api/workflows/{project}/outline-generation/start",
+        json={"prompt": "Research the market."},
+        headers=mei.bearer,
+    ).json["sessionId"]
     ids = {
+        "session_id": research,
         "project_id": project,
         "job_id": job,
         "run_id": job,

@@ -364,3 +364,259 @@ def test_sixty_concurrent_streams(client: openai.OpenAI, provider_url: str) -> N
     assert results == ["0123456789"] * 60
     # Serially this would take 60 * 0.5 s; in parallel it is about 0.5 s.
     assert time.monotonic() - started < 6
+
+
+# ----------------------------------------------------------------------------- Responses API
+
+
+def create_response(client: openai.OpenAI, text: str, **options: Any) -> Any:
+    """Create a Responses API response whose only input message is ``text``."""
+    message = {"role": "user", "content": [{"type": "input_text", "text": text}]}
+    return client.responses.create(model="fake-model", input=[message], **options)
+
+
+def responses(base: str, name: str) -> list[dict[str, Any]]:
+    """The fake provider's record of the responses created for script ``name``."""
+    return control(base, f"/_control/responses?script={name}")
+
+
+def configure(base: str, **config: Any) -> dict[str, Any]:
+    """Change the fake provider's run-time settings."""
+    response = httpx2.post(base + "/_control/config", json=config)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def deltas(events: list[Any]) -> str:
+    """Join the text deltas of Responses stream events."""
+    return "".join(e.delta for e in events if e.type == "response.output_text.delta")
+
+
+def test_background_stream_has_searches_citations_and_usage(
+    client: openai.OpenAI, provider_url: str
+) -> None:
+    """A streamed background response sends OpenAI's events, numbered from 0 with no gap."""
+    tokens = ["The ", "sea ", "is ", "deep."]
+    register(
+        provider_url,
+        name="research",
+        tokens=tokens,
+        delay_ms=2,
+        searches=2,
+        search_delay_ms=5,
+        citations=[{"title": "Ocean facts", "url": "https://example.com/sea", "after": 1}],
+        usage={"input_tokens": 40, "output_tokens": 4},
+    )
+    with create_response(
+        client,
+        "Look it up [[script:research]]",
+        background=True,
+        stream=True,
+        tools=[{"type": "web_search"}],
+        instructions="Be brief.",
+    ) as s:
+        events = list(s)
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    kinds = [e.type for e in events]
+    search = [
+        "response.output_item.added",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.output_item.done",
+    ]
+    delta = "response.output_text.delta"
+    assert kinds == [
+        "response.created",
+        "response.in_progress",
+        *search,
+        *search,
+        "response.output_item.added",
+        "response.content_part.added",
+        delta,
+        delta,
+        "response.output_text.annotation.added",
+        delta,
+        delta,
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert events[0].response.status == "queued" and events[0].response.background is True
+    assert events[1].response.status == "in_progress"
+    assert deltas(events) == "The sea is deep."
+    (added,) = [e for e in events if e.type == "response.output_text.annotation.added"]
+    assert added.annotation.type == "url_citation" and added.annotation.url.endswith("/sea")
+    assert (added.annotation.start_index, added.annotation.end_index) == (4, 8)
+    final = events[-1].response
+    assert final.status == "completed" and final.output_text == "The sea is deep."
+    assert [item.type for item in final.output] == ["web_search_call"] * 2 + ["message"]
+    assert final.output[2].content[0].annotations[0].title == "Ocean facts"
+    assert final.usage is not None
+    assert (final.usage.input_tokens, final.usage.output_tokens) == (40, 4)
+    assert final.usage.total_tokens == 44 and final.usage.input_tokens_details.cached_tokens == 0
+    (request,) = control(provider_url, "/_control/requests?script=research")
+    assert request["body"]["tools"] == [{"type": "web_search"}]
+    assert request["body"]["background"] is True and request["path"] == "/v1/responses"
+    (made,) = responses(provider_url, "research")
+    assert made["id"] == final.id and made["status"] == "completed" and made["streams"] == 0
+    assert made["usage"]["total_tokens"] == 44
+
+
+def test_dropped_stream_resumes_after_last_event(client: openai.OpenAI, provider_url: str) -> None:
+    """After a drop, streaming again from the last sequence number gives exactly the rest."""
+    register(
+        provider_url,
+        name="resume",
+        content="abcdefghijkl",
+        token_chars=2,
+        delay_ms=25,
+        fault={"kind": "drop", "after": 5},
+        fault_on=[0],
+    )
+    first: list[Any] = []
+    with (
+        pytest.raises(openai.APIConnectionError),
+        create_response(client, "[[script:resume]]", background=True, stream=True) as s,
+    ):
+        for event in s:
+            first.append(event)
+    assert [e.sequence_number for e in first] == [0, 1, 2, 3, 4]
+    response_id = first[0].response.id
+    # Streamed again while still in progress: what is due at once, the rest as it comes.
+    with client.responses.retrieve(
+        response_id, stream=True, starting_after=first[-1].sequence_number
+    ) as s:
+        rest = list(s)
+    numbers = [e.sequence_number for e in first + rest]
+    assert numbers == list(range(len(numbers)))
+    assert rest[-1].type == "response.completed"
+    assert deltas(first + rest) == "abcdefghijkl"
+    (made,) = responses(provider_url, "resume")
+    assert made["streams"] == 1 and made["status"] == "completed"
+    assert len(control(provider_url, "/_control/requests?script=resume")) == 1
+
+
+def test_stream_again_refused_past_its_age(client: openai.OpenAI, provider_url: str) -> None:
+    """Past the stream-again age a stream is refused, while a plain retrieve still works."""
+    register(provider_url, name="old", content="Written long ago.", delay_ms=1)
+    try:
+        assert configure(provider_url, stream_again_seconds=0.3) == {"stream_again_seconds": 0.3}
+        assert control(provider_url, "/_control/config") == {"stream_again_seconds": 0.3}
+        created = create_response(client, "[[script:old]]", background=True)
+        assert created.status == "queued" and created.output == [] and created.usage is None
+        with client.responses.retrieve(created.id, stream=True, starting_after=2) as s:
+            assert next(iter(s)).sequence_number == 3
+        time.sleep(0.4)
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.responses.retrieve(created.id, stream=True, starting_after=0)
+        assert "can no longer be streamed" in caught.value.message
+        done = client.responses.retrieve(created.id)
+        assert done.status == "completed" and done.output_text == "Written long ago."
+        assert done.usage is not None and done.completed_at is not None
+        (made,) = responses(provider_url, "old")
+        assert (made["streams"], made["retrieves"]) == (2, 1)
+    finally:
+        configure(provider_url, stream_again_seconds=300)
+
+
+def test_cancel_ends_open_streams(client: openai.OpenAI, provider_url: str) -> None:
+    """Cancelling stops the timeline: the open stream ends and the status stays cancelled."""
+    register(provider_url, name="long", content="x" * 100, token_chars=1, delay_ms=30)
+    with create_response(client, "[[script:long]]", background=True, stream=True) as s:
+        events = iter(s)
+        head = [next(events) for _ in range(4)]
+        response_id = head[0].response.id
+        cancelled = client.responses.cancel(response_id)
+        assert cancelled.status == "cancelled"
+        started = time.monotonic()
+        tail = list(events)
+    assert time.monotonic() - started < 1
+    assert all(e.type != "response.completed" for e in tail)
+    assert client.responses.retrieve(response_id).status == "cancelled"
+    # Cancelling again returns it unchanged; nothing more happens.
+    assert client.responses.cancel(response_id).status == "cancelled"
+    (made,) = responses(provider_url, "long")
+    assert made["cancelled"] is True and made["cancel_calls"] == 2
+    assert made["status"] == "cancelled" and made["open_streams"] == 0
+
+    register(provider_url, name="quick", content="done")
+    finished = create_response(client, "[[script:quick]]", background=True)
+    wait_for(lambda: client.responses.retrieve(finished.id).status == "completed")
+    assert client.responses.cancel(finished.id).output_text == "done"
+    assert responses(provider_url, "quick")[0]["cancelled"] is False
+
+
+def test_stay_queued_until_cancelled(client: openai.OpenAI, provider_url: str) -> None:
+    """A stay_queued response only says response.created, then waits for its cancel."""
+    register(provider_url, name="stuck", content="never", stay_queued=True)
+    with create_response(client, "[[script:stuck]]", background=True, stream=True) as s:
+        events = iter(s)
+        created = next(events)
+        assert created.type == "response.created" and created.response.status == "queued"
+        time.sleep(0.2)
+        assert client.responses.retrieve(created.response.id).status == "queued"
+        client.responses.cancel(created.response.id)
+        assert list(events) == []
+    assert client.responses.retrieve(created.response.id).status == "cancelled"
+
+
+def test_status_fault_on_create(client: openai.OpenAI, provider_url: str) -> None:
+    """A status fault fails the create: the request is logged but no response is made."""
+    register(
+        provider_url, name="busy", content="ok", fault={"kind": "status", "status": 500}, times=1
+    )
+    with pytest.raises(openai.InternalServerError):
+        create_response(client, "[[script:busy]]", background=True)
+    assert responses(provider_url, "busy") == []
+    assert len(control(provider_url, "/_control/requests?script=busy")) == 1
+    created = create_response(client, "[[script:busy]]", background=True)
+    assert [r["id"] for r in responses(provider_url, "busy")] == [created.id]
+
+
+def test_retrieve_fault(client: openai.OpenAI, provider_url: str) -> None:
+    """retrieve_fault answers the first plain retrieves of a response with its status."""
+    register(provider_url, name="flaky", content="ok", retrieve_fault={"status": 503, "times": 2})
+    created = create_response(client, "[[script:flaky]]", background=True)
+    for _ in range(2):
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.responses.retrieve(created.id)
+        assert caught.value.status_code == 503
+    wait_for(lambda: client.responses.retrieve(created.id).status == "completed")
+    assert responses(provider_url, "flaky")[0]["retrieves"] >= 3
+
+
+def test_no_responses_api(client: openai.OpenAI, provider_url: str) -> None:
+    """A script marked no_responses_api gets 404 on /v1/responses; chat still works."""
+    register(provider_url, name="chatonly", content="hello", no_responses_api=True)
+    with pytest.raises(openai.NotFoundError) as caught:
+        create_response(client, "[[script:chatonly]]", background=True, stream=True)
+    assert set(caught.value.body) >= {"message", "type", "code"}
+    assert responses(provider_url, "chatonly") == []
+    with stream(client, "[[script:chatonly]]") as s:
+        assert "".join(contents(list(s))) == "hello"
+
+
+def test_foreground_responses(client: openai.OpenAI, provider_url: str) -> None:
+    """A foreground create answers when done; it cannot be cancelled or streamed again."""
+    register(provider_url, name="fg", content="Right away.", delay_ms=1)
+    done = create_response(client, "[[script:fg]]")
+    assert done.status == "completed" and done.output_text == "Right away."
+    assert done.background is False
+    with pytest.raises(openai.BadRequestError):
+        client.responses.cancel(done.id)
+    with pytest.raises(openai.BadRequestError):
+        client.responses.retrieve(done.id, stream=True, starting_after=0)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve("resp_unknown")
+    default = client.responses.create(model="fake-model", input="no marker here")
+    assert default.output_text and default.usage is not None
+
+    # A foreground stream is tied to its connection: hanging up stops the response.
+    register(provider_url, name="tied", content="y" * 50, token_chars=1, delay_ms=20)
+    s = create_response(client, "[[script:tied]]", stream=True)
+    response_id = next(iter(s)).response.id
+    s.close()
+    wait_for(lambda: responses(provider_url, "tied")[0]["status"] == "cancelled", timeout=2)
+    assert client.responses.retrieve(response_id).status == "cancelled"

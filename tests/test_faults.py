@@ -21,7 +21,6 @@ import pytest
 from cluster import (
     RECORD,
     Cluster,
-    RedisServer,
     Store,
     after_idea,
     check_invariant,
@@ -32,13 +31,10 @@ from cluster import (
     stopped,
 )
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
-from support import ROOT, Process, Web, empty_tables, wait_for
+from support import Process, Web, is_postgres, wait_for
 
-from app import create_app
 from app.config import database_url as map_database_url
-from app.extensions import db
 from app.jobs.queue import QUEUE_NAME
 
 pytestmark = pytest.mark.slow
@@ -55,73 +51,6 @@ def summary() -> Iterator[None]:
 def _named(request: pytest.FixtureRequest) -> None:
     RECORD.test = request.node.name
     print(f"\n{request.node.name}", flush=True)
-
-
-def _is_postgres(url: str) -> bool:
-    return url.startswith("postgres")
-
-
-@pytest.fixture(scope="module")
-def cluster_db(settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of this module only: the session's live server has sweepers of its own,
-    which would otherwise take these tests' jobs into another Redis and its workers."""
-    url = settings["DATABASE_URL"]
-    admin = None
-    if _is_postgres(url):
-        base = make_url(map_database_url(url, ""))
-        name = f"{base.database}_faults"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('faults') / 'faults.db'}"
-    from flask_migrate import upgrade
-
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in {**settings, "DATABASE_URL": url}.items():
-            patch.setenv(key, value)
-        app = create_app()
-        with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-            db.engine.dispose()
-    yield url
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture
-def store(
-    settings: dict[str, str], cluster_db: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Store]:
-    """Reading the module's database, emptied before each test."""
-    for key, value in {**settings, "DATABASE_URL": cluster_db}.items():
-        monkeypatch.setenv(key, value)
-    app = create_app({"TESTING": True})
-    with app.app_context():
-        empty_tables()
-        db.session.remove()
-    yield Store(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def cluster(settings: dict[str, str], cluster_db: str, store: Store, provider) -> Iterator[Cluster]:
-    """A Redis of this test, and the web servers and workers it starts; all stopped after."""
-    provider.reset()
-    server = RedisServer()
-    server.start()
-    cluster = Cluster({**settings, "DATABASE_URL": cluster_db}, server)
-    try:
-        yield cluster
-    finally:
-        provider.reset()  # paused streams end
-        cluster.close()
 
 
 def script(provider, name: str, **options) -> str:
@@ -423,7 +352,7 @@ TERMINATE = text(
 def test_database_connections_killed_mid_job(cluster, store, provider, cluster_db):
     """pg_terminate_backend on every other connection to the database, several times while
     a job streams: web, worker, sweeper and the test itself reconnect; the job completes."""
-    if not _is_postgres(cluster_db):
+    if not is_postgres(cluster_db):
         pytest.skip("kills PostgreSQL server backends; SQLite has no connections to kill")
     [web], workers = cluster.start(webs=1, workers=2)
     account = make_account(store.app)
@@ -471,7 +400,7 @@ print("released", flush=True)
 def test_sqlite_write_lock_held_by_another_process(cluster, store, provider, cluster_db):
     """Another process holds SQLite's write lock for 2 s while a job streams and a writer
     posts a form and loads pages: everyone waits, nobody sees "database is locked"."""
-    if _is_postgres(cluster_db):
+    if is_postgres(cluster_db):
         pytest.skip("SQLite's database-wide write lock; PostgreSQL locks rows")
     [web], _workers = cluster.start(webs=1, workers=1)
     account = make_account(store.app)

@@ -20,7 +20,7 @@ from app.jobs.kinds import JobKind
 from app.jobs.lifecycle import Claim
 from app.jobs.models import RESULT_ROLE, LlmPrompt, LlmTransform, Transform
 from app.jobs.outcomes import Ask, Park, Stopping
-from app.jobs.state import calls_of, inputs_of, outputs_of, params_of
+from app.jobs.state import calls_of, chunks_after, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
 from app.jobs.writer import Emit, Flush, retried, writer_of
 
@@ -112,13 +112,23 @@ class JobContext:
         self._write_unless_streaming()
 
     def progress(
-        self, done: int, total: int | None = None, message: str | None = None, **params: Any
+        self,
+        done: int | None,
+        total: int | None = None,
+        message: str | None = None,
+        *,
+        percent: int | None = None,
+        **params: Any,
     ) -> None:
-        """Honest progress: `done` of `total` (None: not known); the message is a key with
-        parameters, translated when shown."""
-        self._values.update(progress_done=done, progress_total=total)
-        if total:
+        """Honest progress: `done` of `total` (None: not known), or only a `percent` for work
+        that is not counted in pieces; the message is a key with parameters, translated when
+        shown."""
+        if done is not None:
+            self._values.update(progress_done=done, progress_total=total)
+        if total and done is not None:
             self._values["progress"] = min(99, 100 * done // max(1, total))
+        if percent is not None:
+            self._values["progress"] = max(0, min(99, percent))
         if message is not None:
             self._values.update(progress_message=message, progress_params=params or None)
         self._write_unless_streaming()
@@ -201,6 +211,12 @@ class JobContext:
             reader.close()
             self._account(call, reader, "".join(parts), first_token, error)
         return Streamed("".join(parts), reader.finish_reason)
+
+    def stored_text(self, after: int = 0) -> str:
+        """The text this attempt has stored after a chunk (whichever worker stored it)."""
+        text = "".join(chunk.text for chunk in chunks_after(self.id, self.attempt, after, self.seq))
+        db.session.commit()  # the read ends here: the attempt holds no connection
+        return text
 
     # ---- writing ----------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """What a writer can do to a job: cancel it, or retry it. Each commits, then tells the queue
 and the open pages."""
 
+from collections.abc import Callable
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -72,17 +74,18 @@ def launch(transform: Transform) -> None:
     announce(transform)
 
 
-def answer(transform: Transform, answers: Artifact | None) -> bool:
-    """The owner answered the job's questions (`answers`, an artifact made by a human
-    transform) or skipped them (None): the job waits for a worker again. False if it was not
-    waiting for answers."""
+def answer(transform: Transform, answers: Callable[[], Artifact | None]) -> bool:
+    """The owner answered the job's questions or skipped them: `answers` makes, in the same
+    transaction, the artifact the job reads them from (made by a human transform), or None.
+    The job waits for a worker again. False (nothing written) if it was not waiting."""
     begin_write()
     if not lifecycle.answer(transform.id):
         db.session.rollback()
         return False
-    if answers is not None:
+    sheet = answers()
+    if sheet is not None:
         db.session.add(
-            TransformInput(transform_id=transform.id, artifact_id=answers.id, role="answers")
+            TransformInput(transform_id=transform.id, artifact_id=sheet.id, role="answers")
         )
     db.session.commit()
     db.session.refresh(transform)

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import render_template
 
+from app.language import mostly_cjk
 from app.outline.components import Components, empty
 
 LANGUAGES = ("zh", "en")
@@ -66,23 +67,11 @@ def labels(language: str) -> dict[str, str]:
     return dict(LABELS[language])
 
 
-# Han (with its extensions), kana and hangul.
-_CJK = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]"
-)
-
-
 def language_of(components: dict[str, Any]) -> str:
     """The outline's language: zh when its title, logline and synopses are mostly CJK, else en."""
     parts = [components.get("title", ""), components.get("logline", "")]
     parts += [episode.get("synopsis", "") for episode in components.get("episodes", [])]
     return "zh" if mostly_cjk("".join(parts)) else "en"
-
-
-def mostly_cjk(text: str) -> bool:
-    """Whether more of the text's letters are Chinese (Japanese, Korean) than not."""
-    cjk = len(_CJK.findall(text))
-    return cjk > sum(ch.isalpha() for ch in text) - cjk
 
 
 def to_json(components: dict[str, Any]) -> str:

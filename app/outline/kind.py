@@ -15,9 +15,9 @@ from app.inputs import Inputs, Text, Whole, refuse
 from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind
 from app.jobs.recipes import stream_document
+from app.language import mostly_cjk
 from app.outline.components import LONG, SHORT, Character, Episode, Stage, empty
 from app.outline.demo import demo_outline
-from app.outline.export import mostly_cjk
 
 OUTLINE_TYPE = "outline"
 DOCUMENT_KEY = "outline"
@@ -144,7 +144,9 @@ class Outline(JobKind):
 
     def run(self, ctx: JobContext) -> str:
         source = ctx.inputs["source"][0]
-        idea = {"title": source.get("title", ""), "body": source.get("body", "")}
+        # An idea, or a research result (its Markdown is the body).
+        body = source.get("body") or source.get("markdown", "")
+        idea = {"title": source.get("title", ""), "body": body}
         document = dict(ctx.results[0]) if ctx.results else empty()
         if not document.get("episodes"):
             # The header call is whole once an episode follows it: until then, write it again.

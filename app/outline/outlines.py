@@ -18,9 +18,11 @@ from app.jobs.state import params_of
 from app.outline import export
 from app.outline.components import empty
 from app.outline.kind import OUTLINE, OutlineParams
+from app.research.kind import RESULT_TYPE as RESEARCH_RESULT
 from app.versions.domain import latest_ids
 
 DEFAULT_PLATFORM = "抖音"
+SOURCE_TYPES = (IDEA_TYPE, RESEARCH_RESULT)
 FORMATS = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "json": ("application/json; charset=utf-8", "json"),
@@ -29,10 +31,11 @@ FORMATS = {
 
 
 def source_for(project_id: int, artifact_id: int) -> Artifact:
-    """An idea version of the project to outline (422 naming the field otherwise)."""
+    """An idea version or a research result of the project to outline (422 naming the field
+    otherwise)."""
     source = db.session.get(Artifact, artifact_id)
-    if source is None or source.project_id != project_id or source.type != IDEA_TYPE:
-        message = _("Choose an idea of this project to outline.")
+    if source is None or source.project_id != project_id or source.type not in SOURCE_TYPES:
+        message = _("Choose an idea or a research result of this project to outline.")
         raise Refused(422, message, field="sourceArtifactId")
     return source
 

@@ -1,0 +1,543 @@
+"""The research kind: a research-backed outline that first asks its writer a few questions,
+then runs for many minutes in one of two provider modes.
+
+- streaming: one chat completion, streamed and stored like every job's;
+- background: one background response of the provider (with its web search), created once.
+  Its id and the sequence number of the last event stored are the checkpoint, written with
+  the text they belong to, so the next worker re-attaches to the same response: it streams
+  again from that number while the response is young enough, else polls it, parked between
+  polls. A create is never repeated within an attempt, so no token is billed twice.
+
+The phases (questions, researching, writing) are kept in the checkpoint while the job runs."""
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, Literal
+
+from flask_babel import gettext as _
+from pydantic import field_validator
+
+from app import llm
+from app.clock import iso, utcnow
+from app.i18n import N_
+from app.inputs import Inputs, Text, refuse
+from app.jobs.context import JobContext
+from app.jobs.kinds import JobKind, OutputError
+from app.jobs.outcomes import Permanent, Retryable
+from app.language import mostly_cjk
+from app.llm.demo import demo_tokens
+from app.llm.reading import JsonScanner
+from app.research.demo import SEARCHING, DemoResponses
+from app.research.demo_content import demo_questions, demo_research
+from app.research.provider import (
+    ENDED,
+    Background,
+    Citation,
+    Event,
+    Handle,
+    NoResponsesApi,
+    OpenAIResponses,
+    has_api,
+)
+from app.research.sources import context_text
+
+RESULT_TYPE = "research_outline"
+INSTRUCTIONS_TYPE = "research_instructions"
+PROMPT_MAX = 4000
+ANSWER_MAX = 2000
+QUESTIONS = (2, 5)
+RECONNECT_SECONDS = 1.0  # after a dropped stream, before re-attaching
+LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s)]{1,2000})\)")
+
+QUESTIONS_PROMPT = """You are the head writer of a vertical short-drama studio (Douyin,
+Kuaishou, YouTube Shorts, TikTok). A writer asks for a research-backed series outline. Before
+the research starts, ask them 2 to 5 short clarifying questions whose answers change the
+research most (platform and audience, episode count and length, tone and tropes, setting,
+must-haves). Ask in the language of the request. Answer with JSON only:
+{"questions": ["", ""]}"""
+
+RESEARCH_PROMPT = """You are a researcher and head writer of vertical short dramas (竖屏短剧)
+for Douyin, Kuaishou, YouTube Shorts and TikTok. Research what works for the writer's request
+(comparable hits, audience, platform rules, pacing, paywall placement), then write a
+research-backed series outline in Markdown:
+- a first line "# " with the series title;
+- a short summary of your findings, citing sources as inline links [title](https://…);
+- "## Characters" (3 to 5, one line each), "## Series arc" (opening, rising, climax,
+  resolution), "## Episode plan" (a numbered list of episode beats, each with its hook and
+  cliffhanger, marking the paywall episode);
+- "## Sources": every source as "- [title](https://…)".
+Only cite pages you actually read; never invent a URL."""
+
+
+class ResearchParams(Inputs):
+    """What research is asked for (its context artifact, if any, is an input)."""
+
+    prompt: Text(PROMPT_MAX)
+    mode: Literal["streaming", "background"] | None = None  # None: the RESEARCH_MODE setting
+
+    @field_validator("prompt")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise refuse(_("Say what the research is for."))
+        return value.strip()
+
+
+def language_of(prompt: str) -> str:
+    return "zh" if mostly_cjk(prompt) else "en"
+
+
+def questions_messages(prompt: str, context: str) -> list[dict[str, str]]:
+    user = f"Request:\n<request>\n{prompt}\n</request>"
+    if context:
+        user += f"\n\nContext the writer attached:\n<context>\n{context}\n</context>"
+    return [{"role": "system", "content": QUESTIONS_PROMPT}, {"role": "user", "content": user}]
+
+
+def research_instructions(
+    prompt: str, context: str, questions: list[str], answers: list[str] | None
+) -> str:
+    """What the research call is told (the session's "researchInstructions")."""
+    language = "Chinese (简体中文)" if language_of(prompt) == "zh" else "English"
+    parts = [f"Write in {language}.", f"The writer's request:\n{prompt}"]
+    if context:
+        parts.append(f"Context the writer attached:\n{context}")
+    answered = [(q, a) for q, a in zip(questions, answers or [], strict=False) if a.strip()]
+    if answered:
+        parts.append(
+            "The writer's answers to your questions:\n"
+            + "\n".join(f"Q: {q}\nA: {a}" for q, a in answered)
+        )
+    elif questions:
+        parts.append("The writer skipped your questions: choose sensible defaults.")
+    return "\n\n".join(parts)
+
+
+def research_messages(instructions: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": RESEARCH_PROMPT},
+        {"role": "user", "content": instructions},
+    ]
+
+
+def read_questions(text: str) -> list[str]:
+    """The model's questions, read liberally (an object, a bare array, prose around it)."""
+    found: list[str] = []
+    for path, value in JsonScanner().feed(text):
+        if path and path[-1] == "questions" and isinstance(value, list):
+            items = value
+        elif len(path) == 1 and isinstance(path[0], int):
+            items = [value]
+        elif len(path) == 2 and path[0] == "questions" and isinstance(path[1], int):
+            items = [value]
+        else:
+            continue
+        for item in items:
+            if isinstance(item, dict):
+                item = item.get("question") or item.get("text")
+            if isinstance(item, str) and item.strip() and item.strip() not in found:
+                found.append(item.strip()[:500])
+    return found[: QUESTIONS[1]]
+
+
+def title_of(markdown: str, prompt: str) -> str:
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()[:200]
+    return prompt.splitlines()[0][:80]
+
+
+def links_in(markdown: str) -> list[Citation]:
+    """The sources a model named in its text: every http(s) link, once."""
+    seen: dict[str, Citation] = {}
+    for title, url in LINK.findall(markdown):
+        seen.setdefault(url, Citation(title.strip() or url, url))
+    return list(seen.values())
+
+
+class Marks:
+    """Where each event read from a background stream ends in the text, so a flush can say
+    which sequence number its text reaches (the checkpoint) and which citations came with it."""
+
+    def __init__(self, chars: int) -> None:
+        self.events: list[tuple[int, Event]] = []  # (text length through the event, event)
+        self.read_chars = chars
+        self.taken = 0
+
+    def add(self, event: Event) -> None:
+        self.read_chars += len(event.text)
+        self.events.append((self.read_chars, event))
+
+    def take(self, chars: int) -> tuple[int | None, list[Citation]]:
+        """The events whose text is all within the first `chars` characters: the last one's
+        sequence number and their citations."""
+        seq, citations = None, []
+        while self.taken < len(self.events) and self.events[self.taken][0] <= chars:
+            event = self.events[self.taken][1]
+            seq = event.seq
+            if event.citation is not None:
+                citations.append(event.citation)
+            self.taken += 1
+        return seq, citations
+
+
+def as_chat_stream(
+    events: Iterator[Event], model: str, marks: Marks, response_id: str
+) -> llm.ChatStream:
+    """A background stream as the job context reads any model's: text deltas, signs of life,
+    and the usage and finish reason once the response is done."""
+    stream = llm.ChatStream(
+        model=model,
+        parameters={},
+        deltas=iter(()),
+        # Billed once, with the whole response: nothing is counted for a stream that broke.
+        usage={"prompt_tokens": None, "completion_tokens": None, "total_tokens": None},
+        response_id=response_id,
+    )
+
+    def deltas() -> Iterator[str]:
+        for event in events:
+            marks.add(event)
+            if event.kind == "done":
+                if event.status != "completed":
+                    message = N_("The provider ended the research without an answer.")
+                    raise llm.LlmError(message, retryable=True, code=f"response_{event.status}")
+                stream.usage, stream.finish_reason = dict(event.usage), "stop"
+                return
+            yield event.text if event.kind == "text" else llm.LIFE
+
+    stream.deltas = deltas()
+    stream._close = getattr(events, "close", None)
+    return stream
+
+
+def _finished_stream(
+    text: str, usage: dict[str, int | None], model: str, response_id: str
+) -> llm.ChatStream:
+    """What a poll found at the end, as a stream of the text not shown yet."""
+    stream = llm.ChatStream(
+        model=model, parameters={}, deltas=iter([text] if text else []), response_id=response_id
+    )
+    stream.usage, stream.finish_reason = dict(usage), "stop"
+    return stream
+
+
+class Research(JobKind):
+    """A research-backed outline for a project, from a prompt (and an artifact as context)."""
+
+    name = "research"
+    params = ResearchParams
+    params_type = "research_params"
+    inputs = ("context",)
+    queue = "long"
+    # A deep-research model may think or search for minutes before it writes.
+    stall_seconds = 300.0
+    first_token_seconds = 900.0
+    params_template = "research/_params.html"
+    results_template = "research/_results.html"
+    project_template = "research/_project.html"
+    actions_template = "research/_answers.html"
+
+    def label(self) -> str:
+        return _("Research")
+
+    def results_label(self) -> str:
+        return _("Research")
+
+    def project_context(self, project_id: int) -> dict[str, Any]:
+        """The project's finished research results, newest first."""
+        from app.research.sessions import finished
+
+        return {"done": finished(project_id)}
+
+    def demo(self, messages: list[dict[str, str]]) -> str:
+        """The demo model's questions (its research is played by the kind's own streams)."""
+        request = messages[-1]["content"].split("<request>\n", 1)[-1].split("\n</request>")[0]
+        return json.dumps({"questions": demo_questions(request)}, ensure_ascii=False)
+
+    # ---- the run ------------------------------------------------------------------------------
+
+    def run(self, ctx: JobContext) -> str:
+        prompt = ctx.params["prompt"]
+        context = context_text(ctx.inputs.get("context", []))
+        answered = ctx.inputs.get("answers")
+        if not answered:
+            self._ask(ctx, prompt, context)
+        sheet = answered[-1]
+        instructions = research_instructions(
+            prompt, context, sheet.get("questions", []), sheet.get("answers")
+        )
+        ctx.emit(INSTRUCTIONS_TYPE, {"text": instructions}, "instructions", role="instructions")
+        messages = research_messages(instructions)
+        mode = ctx.checkpoint.get("mode") or self._mode(ctx)
+        if mode == "background":
+            try:
+                return self._background(ctx, messages, prompt)
+            except NoResponsesApi:
+                ctx.save(mode="streaming", note="no_responses_api")
+        return self._streaming(ctx, messages, prompt)
+
+    def _ask(self, ctx: JobContext, prompt: str, context: str) -> None:
+        ctx.save(phase="questions")
+        ctx.progress(None, None, N_("Thinking of questions for you…"), percent=2)
+        answer = ctx.stream(
+            questions_messages(prompt, context), lambda _text: None, json_output=True
+        )
+        questions = read_questions(answer.text)
+        if len(questions) < QUESTIONS[0]:
+            raise OutputError(N_("The model did not ask usable questions."))
+        ctx.ask([{"question": q} for q in questions])
+
+    def _mode(self, ctx: JobContext) -> str:
+        mode = ctx.params.get("mode") or ctx.config["RESEARCH_MODE"]
+        if mode == "background" and not llm.is_demo(ctx.config) and not has_api(ctx.config):
+            ctx.save(mode="streaming", note="no_responses_api")
+            return "streaming"
+        ctx.save(mode=mode)
+        return str(mode)
+
+    def _model(self, ctx: JobContext) -> str:
+        return str(ctx.config["RESEARCH_MODEL"] or ctx.config["LLM_MODEL"])
+
+    def _began(self, ctx: JobContext) -> None:
+        if "began" not in ctx.checkpoint:
+            # The research text starts with the next chunk (the questions came before it).
+            ctx.save(
+                began=time.time(),
+                phase="researching",
+                chars=0,
+                citations=[],
+                first_seq=ctx.seq + 1,
+            )
+        ctx.progress(None, None, N_("Researching…"), percent=5)
+
+    def _writer(self, ctx: JobContext, marks: Marks | None) -> Any:
+        """What each flush of the research text does: the phase, tokens so far, and (in the
+        background mode) the sequence number and citations its text reaches."""
+        estimate = ctx.config["DEMO_RESEARCH_SECONDS"] if llm.is_demo(ctx.config) else None
+
+        def on_text(text: str) -> None:
+            chars = ctx.checkpoint.get("chars", 0) + len(text)
+            state: dict[str, Any] = {"chars": chars, "phase": "writing"}
+            if marks is not None:
+                seq, found = marks.take(chars)
+                if seq is not None:
+                    state["seq"] = seq
+                if found:
+                    state["citations"] = [
+                        *ctx.checkpoint.get("citations", []),
+                        *(c.to_json() for c in found),
+                    ]
+            ctx.save(**state)
+            tokens = ctx.checkpoint.get("tokens", 0) + 1
+            ctx.checkpoint["tokens"] = tokens
+            elapsed = time.time() - ctx.checkpoint["began"]
+            percent = int(100 * elapsed / estimate) if estimate else 50
+            ctx.progress(
+                None,
+                None,
+                N_("Writing the outline: %(chars)d characters so far."),
+                percent=max(10, percent),
+                chars=chars,
+            )
+
+        return on_text
+
+    def _streaming(self, ctx: JobContext, messages: list[dict[str, str]], prompt: str) -> str:
+        if ctx.checkpoint.get("chars"):
+            # A takeover of a chat completion cannot go on from where it was: a new call.
+            ctx.save(chars=0, first_seq=ctx.seq + 1)
+        self._began(ctx)
+        opener = None
+        if llm.is_demo(ctx.config):
+            seconds = ctx.config["DEMO_RESEARCH_SECONDS"]
+            document = demo_research(messages[-1]["content"], language_of(prompt))
+            delay = seconds * (1 - SEARCHING) / max(1, len(demo_tokens(document.markdown)))
+            opener = lambda: llm.demo_stream(  # noqa: E731
+                messages, document.markdown, delay, seconds * SEARCHING
+            )
+        answer = ctx.stream(
+            messages,
+            self._writer(ctx, None),
+            temperature=0.7,
+            model=self._model(ctx),
+            opener=opener,
+            parameters={"mode": "streaming"},
+        )
+        if answer.finish_reason == "length":
+            raise Retryable(N_("The model's answer was cut off (length limit)."), "cut_off")
+        return self._finish(ctx, answer.text, links_in(answer.text), "model", prompt)
+
+    # ---- background ---------------------------------------------------------------------------
+
+    def _api(self, ctx: JobContext) -> Background:
+        if llm.is_demo(ctx.config):
+            return DemoResponses(ctx.config["DEMO_RESEARCH_SECONDS"])
+        return OpenAIResponses(ctx.config)
+
+    def _background(self, ctx: JobContext, messages: list[dict[str, str]], prompt: str) -> str:
+        api = self._api(ctx)
+        model = self._model(ctx)
+        if "response" not in ctx.checkpoint:
+            if ctx.checkpoint.get("creating"):
+                # A worker died between asking for a response and hearing its id: it may be
+                # running, so another create could bill it twice. The writer decides.
+                raise Permanent(
+                    N_(
+                        "The connection broke while the research was being started, so it "
+                        "was not started again (that could bill it twice). Retry to start a "
+                        "new one."
+                    ),
+                    "lost_response",
+                )
+            self._began(ctx)
+            ctx.save(creating=True)
+            events = api.create(messages, llm.model_name(ctx.config, model))
+            created = next(events)
+            ctx.save(
+                response=created.response_id,
+                created_at=created.created_at,
+                seq=created.seq,
+                creating=False,
+            )
+            ctx.progress(None, None, N_("Researching…"), percent=5)
+            return self._follow(ctx, api, events, messages, prompt, "create")
+        handle = Handle(ctx.checkpoint["response"], ctx.checkpoint["created_at"])
+        age = time.time() - handle.created_at
+        if age < ctx.config["RESEARCH_STREAM_AGAIN_SECONDS"]:
+            try:
+                events = api.resume(handle, messages, ctx.checkpoint.get("seq", 0))
+            except llm.LlmError as error:
+                if error.retryable:
+                    return self._reconnect_later(ctx)
+                events = None  # refused (too old to stream again): poll it
+            if events is not None:
+                return self._follow(ctx, api, events, messages, prompt, "resume")
+        return self._poll(ctx, api, handle, messages, prompt)
+
+    def _follow(
+        self,
+        ctx: JobContext,
+        api: Background,
+        events: Iterator[Event],
+        messages: list[dict[str, str]],
+        prompt: str,
+        how: str,
+    ) -> str:
+        marks = Marks(ctx.checkpoint.get("chars", 0))
+        model = self._model(ctx)
+        parameters = {
+            "mode": "background",
+            "responseId": ctx.checkpoint["response"],
+            how: True,
+            "startingAfter": ctx.checkpoint.get("seq", 0),
+        }
+        try:
+            ctx.stream(
+                messages,
+                self._writer(ctx, marks),
+                model=model,
+                opener=lambda: as_chat_stream(events, model, marks, ctx.checkpoint["response"]),
+                parameters=parameters,
+            )
+        except llm.LlmError as error:
+            if error.code.startswith("response_"):
+                raise
+            # The connection broke or went quiet; the response goes on at the provider.
+            return self._reconnect_later(ctx)
+        _seq, found = marks.take(marks.read_chars)
+        cited = [Citation(**c) for c in ctx.checkpoint.get("citations", [])] + found
+        # The whole text: what earlier workers stored of this response, then this one's.
+        text = ctx.stored_text(after=ctx.checkpoint["first_seq"] - 1)
+        return self._finish(ctx, text, cited, "search", prompt)
+
+    def _reconnect_later(self, ctx: JobContext) -> str:
+        until = utcnow() + timedelta(seconds=RECONNECT_SECONDS)
+        ctx.park(until, N_("Reconnecting to the research…"))
+
+    def _poll(
+        self,
+        ctx: JobContext,
+        api: Background,
+        handle: Handle,
+        messages: list[dict[str, str]],
+        prompt: str,
+    ) -> str:
+        polls = ctx.checkpoint.get("polls", 0) + 1
+        ctx.save(polls=polls, polled_at=iso(utcnow()))
+        try:
+            snapshot = api.retrieve(handle, messages)
+        except llm.LlmError as error:
+            if not error.retryable:
+                raise Permanent(
+                    N_("The provider no longer knows this research."), "response_lost"
+                ) from error
+            snapshot = None
+        if snapshot is None or snapshot.status not in ENDED:
+            minutes = int((time.time() - handle.created_at) // 60)
+            until = utcnow() + timedelta(seconds=ctx.config["RESEARCH_POLL_SECONDS"])
+            ctx.park(
+                until,
+                N_("Still researching (%(minutes)d min so far); checked %(polls)d times."),
+                minutes=minutes,
+                polls=polls,
+            )
+        if snapshot.status != "completed":
+            message = N_("The provider ended the research without an answer.")
+            raise Retryable(message, f"response_{snapshot.status}")
+        shown = ctx.checkpoint.get("chars", 0)
+        model = self._model(ctx)
+        ctx.stream(
+            messages,
+            self._writer(ctx, None),
+            model=model,
+            opener=lambda: _finished_stream(
+                snapshot.text[shown:], snapshot.usage, model, handle.id
+            ),
+            parameters={"mode": "background", "responseId": handle.id, "retrieved": True},
+        )
+        return self._finish(ctx, snapshot.text, list(snapshot.citations), "search", prompt)
+
+    def _finish(
+        self, ctx: JobContext, markdown: str, cited: list[Citation], source: str, prompt: str
+    ) -> str:
+        if not markdown.strip():
+            raise OutputError(N_("The model's answer contained no usable results."))
+        if not cited:
+            cited, source = links_in(markdown), "model"
+        unique: dict[str, Citation] = {}
+        for citation in cited:
+            unique.setdefault(citation.url, citation)
+        if llm.is_demo(ctx.config):
+            source = "demo"
+        checkpoint = ctx.checkpoint
+        began = checkpoint.get("began")
+        ctx.emit(
+            RESULT_TYPE,
+            {
+                "title": title_of(markdown, prompt),
+                "markdown": markdown,
+                "citations": [c.to_json() for c in unique.values()],
+                "citationsSource": source,
+                "mode": checkpoint.get("mode", "streaming"),
+                "note": checkpoint.get("note"),
+                "responseId": checkpoint.get("response"),
+                "polls": checkpoint.get("polls", 0),
+                "polledAt": checkpoint.get("polled_at"),
+                "seconds": round(time.time() - began, 1) if began else None,
+            },
+            "outline",
+        )
+        return N_("Done.")
+
+    def on_cancel(self, ctx: JobContext) -> None:
+        """A cancelled background response is cancelled at the provider: it stops billing."""
+        response = ctx.checkpoint.get("response")
+        if response:
+            self._api(ctx).cancel(Handle(response, ctx.checkpoint.get("created_at", 0.0)))
+
+
+RESEARCH = Research()

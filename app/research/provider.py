@@ -1,0 +1,215 @@
+"""A provider's background responses (OpenAI's Responses API, or the offline demo playing
+one): created once, then streamed, streamed again from a sequence number, polled or cancelled
+by whichever worker holds the job. Everything is read into a few plain events."""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import openai
+
+from app import llm
+from app.i18n import N_
+
+# Endpoints (base URL) that answered 404/405 to a create: no Responses API, in this process.
+_without_api: set[str | None] = set()
+_without_api_lock = threading.Lock()
+WEB_SEARCH = [{"type": "web_search"}]
+ENDED = ("completed", "failed", "cancelled", "incomplete")
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a response: `created` (id, created_at), `text` (a delta), `citation`,
+    `life` (a search or any sign of work), `done` (status, usage, error)."""
+
+    seq: int
+    kind: str
+    text: str = ""
+    citation: Citation | None = None
+    response_id: str | None = None
+    created_at: float | None = None
+    status: str | None = None
+    usage: dict[str, int | None] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A response as a poll finds it (its text and citations only once it has ended)."""
+
+    id: str
+    status: str
+    text: str
+    citations: tuple[Citation, ...]
+    usage: dict[str, int | None]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Handle:
+    """What names a response for good: kept in the job's checkpoint."""
+
+    id: str
+    created_at: float
+
+
+class NoResponsesApi(Exception):
+    """The endpoint has no Responses API (it answered 404/405 to a create)."""
+
+
+class Background(Protocol):
+    def create(self, messages: list[dict[str, str]], model: str) -> Iterator[Event]: ...
+
+    def resume(
+        self, handle: Handle, messages: list[dict[str, str]], after: int
+    ) -> Iterator[Event]: ...
+
+    def retrieve(self, handle: Handle, messages: list[dict[str, str]]) -> Snapshot: ...
+
+    def cancel(self, handle: Handle) -> None: ...
+
+
+def has_api(config: dict[str, Any]) -> bool:
+    """False once the endpoint answered a create with 404/405 (remembered per process)."""
+    with _without_api_lock:
+        return config.get("LLM_BASE_URL") not in _without_api
+
+
+def _usage(raw: Any) -> dict[str, int | None]:
+    """The Responses API's usage in the chat completions' words."""
+    if raw is None:
+        return {}
+    get = raw.get if isinstance(raw, dict) else lambda key: getattr(raw, key, None)
+    return {
+        "prompt_tokens": get("input_tokens"),
+        "completion_tokens": get("output_tokens"),
+        "total_tokens": get("total_tokens"),
+    }
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def _citation(annotation: Any) -> Citation | None:
+    if _field(annotation, "type") != "url_citation":
+        return None
+    url, title = _field(annotation, "url"), _field(annotation, "title")
+    if not isinstance(url, str) or not url:
+        return None
+    return Citation(title if isinstance(title, str) and title else url, url)
+
+
+class OpenAIResponses:
+    """Background responses through the `openai` client, with the provider's web search."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.client = llm.client(config)
+
+    def create(self, messages: list[dict[str, str]], model: str) -> Iterator[Event]:
+        try:
+            stream = self.client.responses.create(
+                model=model,
+                input=messages,  # type: ignore[arg-type]
+                background=True,
+                store=True,
+                stream=True,
+                tools=WEB_SEARCH,  # type: ignore[arg-type]
+            )
+        except (openai.NotFoundError, openai.APIStatusError) as error:
+            if getattr(error, "status_code", None) in (404, 405):
+                with _without_api_lock:
+                    _without_api.add(self.config.get("LLM_BASE_URL"))
+                raise NoResponsesApi from error
+            raise llm.classify(error) from error
+        except Exception as error:  # noqa: BLE001 - every failure is classified
+            raise llm.classify(error) from error
+        return self._events(stream)
+
+    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Iterator[Event]:
+        try:
+            stream = self.client.responses.retrieve(handle.id, stream=True, starting_after=after)
+        except Exception as error:  # noqa: BLE001
+            raise llm.classify(error) from error
+        return self._events(stream)
+
+    def retrieve(self, handle: Handle, messages: list[dict[str, str]]) -> Snapshot:
+        try:
+            response = self.client.responses.retrieve(handle.id)
+        except Exception as error:  # noqa: BLE001
+            raise llm.classify(error) from error
+        citations: list[Citation] = []
+        for item in response.output or ():
+            for part in _field(item, "content") or ():
+                for annotation in _field(part, "annotations") or ():
+                    found = _citation(annotation)
+                    if found is not None:
+                        citations.append(found)
+        error = response.error.message if response.error else None
+        return Snapshot(
+            id=response.id,
+            status=str(response.status),
+            text=response.output_text if response.status == "completed" else "",
+            citations=tuple(citations),
+            usage=_usage(response.usage),
+            error=error,
+        )
+
+    def cancel(self, handle: Handle) -> None:
+        try:
+            self.client.responses.cancel(handle.id)
+        except Exception as error:  # noqa: BLE001
+            raise llm.classify(error) from error
+
+    @staticmethod
+    def _events(stream: Any) -> Iterator[Event]:
+        """The client's typed events as ours; a broken connection as a retryable error."""
+        try:
+            for event in stream:
+                kind, seq = event.type, event.sequence_number
+                if kind == "response.created":
+                    response = event.response
+                    yield Event(
+                        seq, "created", response_id=response.id, created_at=response.created_at
+                    )
+                elif kind == "response.output_text.delta":
+                    yield (
+                        Event(seq, "text", text=event.delta) if event.delta else Event(seq, "life")
+                    )
+                elif kind == "response.output_text.annotation.added":
+                    found = _citation(event.annotation)
+                    yield Event(seq, "citation", citation=found) if found else Event(seq, "life")
+                elif kind in ("response.completed", "response.failed", "response.incomplete"):
+                    response = event.response
+                    error = response.error.message if response.error else None
+                    yield Event(
+                        seq,
+                        "done",
+                        status=str(response.status),
+                        usage=_usage(response.usage),
+                        error=error,
+                    )
+                    return
+                elif kind == "error":
+                    failed = N_("The model's server reported an error mid-answer.")
+                    raise llm.LlmError(failed, retryable=True, code="server_error")
+                else:
+                    yield Event(seq, "life")
+        except llm.LlmError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise llm.classify(error) from error
+        finally:
+            stream.close()
