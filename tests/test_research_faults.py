@@ -232,3 +232,24 @@ def test_the_demo_model_plays_both_modes_offline(cluster, store, mode):
     if mode == "background":
         assert done["backgroundResponseId"].startswith("resp_demo_")
     assert {c["model"] for c in store.attempts(sid)} == {"demo"}  # each call recorded
+
+
+def test_sigkill_during_a_streamed_research_starts_a_new_attempt(cluster, store, provider):
+    """A chat completion cannot be re-attached: the next worker runs a new attempt, whose
+    text starts afresh (nothing repeated), without asking the questions again."""
+    [web], [first] = cluster.start(webs=1, workers=1)
+    account = make_account(store.app)
+    http = cluster.api(web, account)
+    provider.script("kill2", TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25)
+    project_id = project(http, "Kill streamed")
+    sid = research(http, project_id, "Research the paywall [[script:kill2]]", "streaming")
+    wait_for(lambda: session(http, project_id, sid)["phase"] == "writing", timeout=30)
+    wait_for(lambda: store.job(sid)["last_seq"] >= 60, timeout=30)
+    first.signal_group(signal.SIGKILL)
+    cluster.worker()
+    done = finished(http, project_id, sid)
+    assert done["status"] == "completed" and done["finalOutline"] == TEXT
+    job = store.job(sid)
+    assert job["attempt"] == 2 and job["retry_count"] == 1
+    assert "".join(c["text"] for c in store.chunks(sid, 2)) == TEXT
+    assert len(provider.requests("kill2")) == 3  # the questions once, the research twice

@@ -68,6 +68,7 @@ class JobContext:
         self.waiting = True  # the page says "waiting for the model"
         self._silent_minutes = 0
         self._streaming = False
+        self._reader: Reader | None = None  # the current call's
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
         self._emits: list[tuple[str, str, dict[str, Any], str]] = []
         # Documents put since the last write: key → (role, type, data, done).
@@ -139,6 +140,13 @@ class JobContext:
         self._values["checkpoint"] = dict(self.checkpoint)
         self._write_unless_streaming()
 
+    def forget(self) -> None:
+        """Drop the checkpoint (with the next write): from here on, a lost worker means a new
+        attempt rather than a takeover of this one."""
+        self.checkpoint = {}
+        self._values["checkpoint"] = None
+        self._write_unless_streaming()
+
     def ask(self, questions: list[dict[str, Any]]) -> NoReturn:
         """Wait for the writer's answers, holding no worker slot; the job comes back pending."""
         raise Ask(questions)
@@ -190,7 +198,7 @@ class JobContext:
         parts: list[str] = []
         first_token: list[datetime] = []
         error: str | None = None
-        self._streaming = True
+        self._streaming, self._reader = True, reader
         try:
             stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
             pace = Pace(self.window, stall, self.kind.first_token_seconds or stall)
@@ -211,6 +219,12 @@ class JobContext:
             reader.close()
             self._account(call, reader, "".join(parts), first_token, error)
         return Streamed("".join(parts), reader.finish_reason)
+
+    @property
+    def streamed_tokens(self) -> int:
+        """Tokens the current call has streamed so far (one per delta, as providers send
+        them; the provider's own count comes with its usage at the end)."""
+        return self._reader.deltas if self._reader is not None else 0
 
     def stored_text(self, after: int = 0) -> str:
         """The text this attempt has stored after a chunk (whichever worker stored it)."""

@@ -12,16 +12,21 @@ The phases (questions, researching, writing) are kept in the checkpoint while th
 
 import json
 import re
+import statistics
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
 
+from flask import current_app
 from flask_babel import gettext as _
 from pydantic import field_validator
+from sqlalchemy import select
 
 from app import llm
+from app.artifacts.models import Artifact
 from app.clock import iso, utcnow
+from app.extensions import db
 from app.i18n import N_
 from app.inputs import Inputs, Text, refuse
 from app.jobs.context import JobContext
@@ -45,11 +50,14 @@ from app.research.provider import (
 from app.research.sources import context_text
 
 RESULT_TYPE = "research_outline"
+NO_API = "no_responses_api"  # the note of a background research that ran as a chat
 INSTRUCTIONS_TYPE = "research_instructions"
 PROMPT_MAX = 4000
 ANSWER_MAX = 2000
 QUESTIONS = (2, 5)
 RECONNECT_SECONDS = 1.0  # after a dropped stream, before re-attaching
+PROGRESS_EVERY = 2.0  # seconds between two progress messages while the text streams
+ESTIMATE_FROM = 20  # finished research runs an estimate is the median of
 LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s)]{1,2000})\)")
 
 QUESTIONS_PROMPT = """You are the head writer of a vertical short-drama studio (Douyin,
@@ -225,6 +233,22 @@ def _finished_stream(
     return stream
 
 
+def estimate_seconds(mode: str) -> float | None:
+    """How long research usually takes here: the median of the last finished runs of the
+    mode (the demo's own length offline), None before there are any."""
+    if llm.is_demo(current_app.config):
+        return float(current_app.config["DEMO_RESEARCH_SECONDS"])
+    rows = db.session.scalars(
+        select(Artifact.data)
+        .where(Artifact.type == RESULT_TYPE)
+        .order_by(Artifact.id.desc())
+        .limit(ESTIMATE_FROM * 3)
+    ).all()
+    db.session.commit()  # a worker's read ends here: it holds no connection while it streams
+    seconds = [d["seconds"] for d in rows if d.get("mode") == mode and d.get("seconds")]
+    return statistics.median(seconds[:ESTIMATE_FROM]) if seconds else None
+
+
 class Research(JobKind):
     """A research-backed outline for a project, from a prompt (and an artifact as context)."""
 
@@ -270,15 +294,29 @@ class Research(JobKind):
         instructions = research_instructions(
             prompt, context, sheet.get("questions", []), sheet.get("answers")
         )
-        ctx.emit(INSTRUCTIONS_TYPE, {"text": instructions}, "instructions", role="instructions")
         messages = research_messages(instructions)
-        mode = ctx.checkpoint.get("mode") or self._mode(ctx)
-        if mode == "background":
+        if ctx.checkpoint.get("response") or self._wants_background(ctx):
+            self._say(ctx, instructions, "background", None)
             try:
                 return self._background(ctx, messages, prompt)
             except NoResponsesApi:
-                ctx.save(mode="streaming", note="no_responses_api")
+                pass
+        note = (
+            NO_API
+            if (ctx.params.get("mode") or ctx.config["RESEARCH_MODE"]) == "background"
+            else None
+        )
+        self._say(ctx, instructions, "streaming", note)
+        # A chat completion cannot be re-attached: a lost worker means a new attempt (its text
+        # starts afresh on every open page), so nothing is kept in the checkpoint from here.
+        ctx.forget()
         return self._streaming(ctx, messages, prompt)
+
+    def _say(self, ctx: JobContext, instructions: str, mode: str, note: str | None) -> None:
+        """The research instructions as the session shows them, with the mode it runs in."""
+        ctx.checkpoint.update(mode=mode, note=note)
+        data = {"text": instructions, "mode": mode, "note": note}
+        ctx.put(INSTRUCTIONS_TYPE, data, "instructions", done=True, role="instructions")
 
     def _ask(self, ctx: JobContext, prompt: str, context: str) -> None:
         ctx.save(phase="questions")
@@ -291,37 +329,44 @@ class Research(JobKind):
             raise OutputError(N_("The model did not ask usable questions."))
         ctx.ask([{"question": q} for q in questions])
 
-    def _mode(self, ctx: JobContext) -> str:
+    def _wants_background(self, ctx: JobContext) -> bool:
+        """Background, unless this provider showed it has no Responses API."""
         mode = ctx.params.get("mode") or ctx.config["RESEARCH_MODE"]
-        if mode == "background" and not llm.is_demo(ctx.config) and not has_api(ctx.config):
-            ctx.save(mode="streaming", note="no_responses_api")
-            return "streaming"
-        ctx.save(mode=mode)
-        return str(mode)
+        return mode == "background" and (llm.is_demo(ctx.config) or has_api(ctx.config))
 
     def _model(self, ctx: JobContext) -> str:
         return str(ctx.config["RESEARCH_MODEL"] or ctx.config["LLM_MODEL"])
 
-    def _began(self, ctx: JobContext) -> None:
+    def _began(self, ctx: JobContext, keep: bool) -> None:
+        """The research starts: kept in the checkpoint for a background response (the next
+        worker goes on from it), only in memory for a chat completion."""
         if "began" not in ctx.checkpoint:
             # The research text starts with the next chunk (the questions came before it).
-            ctx.save(
-                began=time.time(),
-                phase="researching",
-                chars=0,
-                citations=[],
-                first_seq=ctx.seq + 1,
-            )
+            state = {
+                "began": time.time(),
+                "phase": "researching",
+                "chars": 0,
+                "citations": [],
+                "first_seq": ctx.seq + 1,
+            }
+            if keep:
+                ctx.save(**state)
+            else:
+                ctx.checkpoint.update(state)
         ctx.progress(None, None, N_("Researching…"), percent=5)
 
     def _writer(self, ctx: JobContext, marks: Marks | None) -> Any:
         """What each flush of the research text does: the phase, tokens so far, and (in the
-        background mode) the sequence number and citations its text reaches."""
-        estimate = ctx.config["DEMO_RESEARCH_SECONDS"] if llm.is_demo(ctx.config) else None
+        background mode) the sequence number and citations its text reaches. Progress is
+        said at most every PROGRESS_EVERY seconds (each change re-renders open pages)."""
+        estimate = estimate_seconds(ctx.checkpoint.get("mode", "streaming"))
+        before = ctx.checkpoint.get("tokens", 0)  # what earlier calls of this response wrote
+        said = [0.0]
 
         def on_text(text: str) -> None:
             chars = ctx.checkpoint.get("chars", 0) + len(text)
-            state: dict[str, Any] = {"chars": chars, "phase": "writing"}
+            tokens = before + ctx.streamed_tokens
+            state: dict[str, Any] = {"chars": chars, "tokens": tokens, "phase": "writing"}
             if marks is not None:
                 seq, found = marks.take(chars)
                 if seq is not None:
@@ -331,26 +376,29 @@ class Research(JobKind):
                         *ctx.checkpoint.get("citations", []),
                         *(c.to_json() for c in found),
                     ]
-            ctx.save(**state)
-            tokens = ctx.checkpoint.get("tokens", 0) + 1
-            ctx.checkpoint["tokens"] = tokens
+            if marks is not None:
+                ctx.save(**state)
+            else:
+                ctx.checkpoint.update(state)
+            now = time.monotonic()
+            if now - said[0] < PROGRESS_EVERY:
+                return
+            said[0] = now
             elapsed = time.time() - ctx.checkpoint["began"]
             percent = int(100 * elapsed / estimate) if estimate else 50
             ctx.progress(
                 None,
                 None,
-                N_("Writing the outline: %(chars)d characters so far."),
+                N_("Writing the outline: about %(tokens)d tokens so far, %(minutes)d min in."),
                 percent=max(10, percent),
-                chars=chars,
+                tokens=tokens,
+                minutes=int(elapsed // 60),
             )
 
         return on_text
 
     def _streaming(self, ctx: JobContext, messages: list[dict[str, str]], prompt: str) -> str:
-        if ctx.checkpoint.get("chars"):
-            # A takeover of a chat completion cannot go on from where it was: a new call.
-            ctx.save(chars=0, first_seq=ctx.seq + 1)
-        self._began(ctx)
+        self._began(ctx, keep=False)
         opener = None
         if llm.is_demo(ctx.config):
             seconds = ctx.config["DEMO_RESEARCH_SECONDS"]
@@ -393,8 +441,8 @@ class Research(JobKind):
                     ),
                     "lost_response",
                 )
-            self._began(ctx)
-            ctx.save(creating=True)
+            self._began(ctx, keep=True)
+            ctx.save(mode="background", creating=True)
             events = api.create(messages, llm.model_name(ctx.config, model))
             created = next(events)
             ctx.save(

@@ -2,7 +2,6 @@
 its id the transform's), started from a prompt and an optional context artifact, answered or
 skipped by a human transform, read straight from the database."""
 
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from app.clock import iso, utcnow
 from app.errors import Refused
 from app.extensions import db
 from app.jobs.control import answer
-from app.jobs.models import ACTIVE, RESULT_ROLE, Transform
+from app.jobs.models import ACTIVE, RESULT_ROLE, LlmTransform, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import params_of
 from app.outline.kind import OUTLINE_TYPE
@@ -26,7 +25,6 @@ from app.research.render import markdown_html
 CONTEXT_TYPES = (IDEA_TYPE, OUTLINE_TYPE, RESULT_TYPE)
 ANSWERS_TYPE = "research_answers"
 PHASES = ("questions", "needs_input", "researching", "writing", "done")
-ESTIMATE_FROM = 20  # finished research runs an estimate is the median of
 
 
 def context_for(project_id: int, artifact_id: int) -> Artifact:
@@ -101,8 +99,9 @@ class Session:
     questions: list[str]
     questions_id: int | None
     answers: dict[str, Any] | None  # the answers artifact's data (skipped or not)
-    instructions: str | None
+    instructions: dict[str, Any]  # {"text", "mode", "note"} once the research began
     result: Artifact | None
+    research_seq: int | None  # the first chunk of the current attempt's research call
 
     @property
     def checkpoint(self) -> dict[str, Any]:
@@ -119,7 +118,8 @@ class Session:
             return str(self.checkpoint["phase"])
         if self.answers is None:
             return "questions"
-        return "writing" if self.transform.last_seq and self.instructions else "researching"
+        started = self.research_seq is not None and self.transform.last_seq >= self.research_seq
+        return "writing" if started else "researching"
 
     @property
     def mode(self) -> str:
@@ -127,6 +127,7 @@ class Session:
         return str(
             self.checkpoint.get("mode")
             or data.get("mode")
+            or self.instructions.get("mode")
             or self.params.get("mode")
             or "streaming"
         )
@@ -134,7 +135,7 @@ class Session:
     @property
     def note(self) -> str | None:
         data = self.result.data if self.result else {}
-        return self.checkpoint.get("note") or data.get("note")
+        return self.checkpoint.get("note") or data.get("note") or self.instructions.get("note")
 
     def provider(self, name: str, stored: str, default: Any = None) -> Any:
         """A fact about the provider's response: the checkpoint's while the job runs, the
@@ -159,7 +160,7 @@ class Session:
             "clarificationAnswers": (
                 answers["answers"] if answers and not answers.get("skipped") else None
             ),
-            "researchInstructions": self.instructions,
+            "researchInstructions": self.instructions.get("text"),
             "finalOutline": data.get("markdown"),
             "resultArtifactId": self.result.id if self.result else None,
             "citations": data.get("citations", self.checkpoint.get("citations", [])),
@@ -201,9 +202,21 @@ def load_session(transform: Transform) -> Session:
         questions=[q["question"] for q in asked.data["questions"]] if asked else [],
         questions_id=asked.id if asked else None,
         answers=inputs["answers"].data if "answers" in inputs else None,
-        instructions=instructions.data["text"] if instructions else None,
+        instructions=dict(instructions.data) if instructions else {},
         result=outputs.get(RESULT_ROLE),
+        research_seq=_research_seq(transform),
     )
+
+
+def _research_seq(transform: Transform) -> int | None:
+    """Where the current attempt's research call began in its text (None: not yet)."""
+    calls = db.session.execute(
+        select(LlmTransform.parameters, LlmTransform.first_seq).where(
+            LlmTransform.transform_id == transform.id, LlmTransform.attempt == transform.attempt
+        )
+    ).all()
+    seqs = [seq for parameters, seq in calls if (parameters or {}).get("mode") and seq]
+    return min(seqs) if seqs else None
 
 
 def give_answers(transform: Transform, user_id: int, answers: list[str] | None) -> bool:
@@ -274,23 +287,6 @@ def give_answers(transform: Transform, user_id: int, answers: list[str] | None) 
         return made
 
     return answer(transform, sheet)
-
-
-def estimate_seconds(mode: str) -> float | None:
-    """How long research usually takes here: the median of the last finished runs of the
-    mode (the demo's own length offline), None before there are any."""
-    from app import llm
-
-    if llm.is_demo(current_app.config):
-        return float(current_app.config["DEMO_RESEARCH_SECONDS"])
-    rows = db.session.scalars(
-        select(Artifact.data)
-        .where(Artifact.type == RESULT_TYPE)
-        .order_by(Artifact.id.desc())
-        .limit(ESTIMATE_FROM * 3)
-    ).all()
-    seconds = [d["seconds"] for d in rows if d.get("mode") == mode and d.get("seconds")]
-    return statistics.median(seconds[:ESTIMATE_FROM]) if seconds else None
 
 
 def rendered(markdown: str | None) -> Any:

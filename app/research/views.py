@@ -29,10 +29,9 @@ from app.jobs.answers import form_start
 from app.jobs.starting import limit_starts
 from app.language import mostly_cjk
 from app.projects.access import project_for
-from app.research.kind import RESEARCH, ResearchParams
+from app.research.kind import RESEARCH, ResearchParams, estimate_seconds
 from app.research.sessions import (
     CONTEXT_TYPES,
-    estimate_seconds,
     give_answers,
     load_session,
     rendered,
