@@ -18,12 +18,21 @@ from app.jobs.kinds import label_of
 from app.jobs.models import LlmTransform, Transform
 
 CACHE_SECONDS = 24 * 3600
-ACTIONS = {"edit": lambda: _("Edit"), "revert": lambda: _("Revert")}
+ACTIONS = {
+    "edit": lambda: _("Edit"),
+    "revert": lambda: _("Revert"),
+    "answer": lambda: _("Answers"),
+}
 TYPES = {
     "brainstorm_params": lambda: _("Brainstorm params"),
     "outline_params": lambda: _("Outline params"),
+    "research_params": lambda: _("Research question"),
     "brainstorm_idea": lambda: _("Idea"),
     "outline": lambda: _("Outline"),
+    "questions": lambda: _("Questions"),
+    "research_answers": lambda: _("Answers"),
+    "research_instructions": lambda: _("Research instructions"),
+    "research_outline": lambda: _("Research"),
 }
 
 
@@ -117,7 +126,7 @@ def _transform(
             "transformType": "human",
             "label": ACTIONS[t.kind]() if t.kind in ACTIONS else t.kind,
             "detail": description,
-            "url": url_for("versions.index", artifact_id=made) if made else None,
+            "url": _human_url(t, made),
         }
     model, tokens = usage or ("", 0)
     detail = f"{model} · {ngettext('%(num)d token', '%(num)d tokens', tokens)}" if model else ""
@@ -131,6 +140,14 @@ def _transform(
         "detail": detail,
         "url": url_for("jobs.show", job_id=t.id),
     }
+
+
+def _human_url(t: Transform, made: int | None) -> str | None:
+    """An edit or a revert is seen among its versions (answers: on the job that read them,
+    which their artifact links to)."""
+    if made is None or t.kind == "answer":
+        return None
+    return url_for("versions.index", artifact_id=made)
 
 
 def _folded(node: str, type_: str, count: int) -> str:

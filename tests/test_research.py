@@ -104,6 +104,13 @@ def test_streaming_research_asks_then_writes_from_the_answers(app, api, make_use
     assert "How many episodes" not in instructions  # left empty: not sent
     assert http.get(f"{base(project_id)}/status").status_code == 404  # none active now
     assert http.get(f"{base(project_id)}/latest").json()["session"]["id"] == sid
+    # Lineage: the prompt (params) and the answers go in, the result comes out.
+    graph = http.get(f"/api/projects/{project_id}/lineage").json()
+    types = {n["id"]: n["type"] for n in graph["nodes"]}
+    into = {types[e["from"]] for e in graph["edges"] if e["to"] == f"transform:{sid}"}
+    out = {types[e["to"]] for e in graph["edges"] if e["from"] == f"transform:{sid}"}
+    assert {"research_params", "research_answers"} <= into
+    assert {"research_outline", "questions", "research_instructions"} <= out
     # The research call asked the research model with the writer's answers.
     research_call = provider.requests("stream1")[1]["body"]
     assert "Douyin" in research_call["messages"][-1]["content"]
@@ -371,3 +378,39 @@ def test_the_pages_work_without_javascript(app, api, make_user, provider, web):
     # The project page lists the result and offers research again.
     project_page = tab.http.get(f"/projects/{project_id}").text
     assert "The Heiress Returns" in project_page and "Start deep research" in project_page
+
+
+def test_an_idea_version_is_the_context_of_the_research(app, api, make_user, provider):
+    account = make_user()
+    http = api(account)
+    project_id = make_project(app, account.id)
+    other_project = make_project(app, account.id, "Other")
+    with app.app_context():
+        idea = Artifact(
+            project_id=project_id,
+            type="brainstorm_idea",
+            data={"title": "雨夜咖啡店", "body": "她接手了一家快倒闭的咖啡店。"},
+            created_by=account.id,
+        )
+        db.session.add(idea)
+        db.session.commit()
+        idea_id = idea.id
+    script(provider, "context1")
+    refused = http.post(
+        f"{base(other_project)}/start", json={"prompt": "x", "contextArtifactId": idea_id}
+    )
+    assert refused.status_code == 422 and refused.json()["field"] == "contextArtifactId"
+    sid = start(http, project_id, "context1", contextArtifactId=idea_id)["sessionId"]
+    asked = wait_phase(http, project_id, sid, "needs_input")
+    assert asked["contextArtifactId"] == idea_id
+    assert (
+        "她接手了一家快倒闭的咖啡店。"
+        in provider.requests("context1")[0]["body"]["messages"][-1]["content"]
+    )
+    answer(http, project_id, sid, skip=True)
+    done = wait_status(http, project_id, sid, *FINAL)
+    assert "雨夜咖啡店" in done["researchInstructions"]
+    graph = http.get(f"/api/projects/{project_id}/lineage").json()
+    assert {"from": f"artifact:{idea_id}", "to": f"transform:{sid}", "role": "context"} in graph[
+        "edges"
+    ]
