@@ -54,6 +54,9 @@ BODIES = {  # a valid body per JSON endpoint
         "sourceArtifactId": "<idea>",
         "params": {"episodeCount": 10, "paywallEpisode": 3, "notes": "n"},
     },
+    "api.start_research_api": {"prompt": "p", "contextArtifactId": "<idea>", "mode": "streaming"},
+    "api.research_answers": {"sessionId": "<session>", "answers": ["a", "b"]},
+    "api.research_cancel": {"sessionId": "<session>"},
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},
@@ -61,12 +64,13 @@ FORM_VALUES = {  # what a writer types into the forms whose page leaves them emp
     "projects.index": {"name": "P"},
     "brainstorm.create": {"genre-0": "100", "numIdeas": "1"},
 }
-KEYS = {"api.start_outline_api": "fuzz-outline"}
-DOWNLOADS = {"api.outline_export_api"}  # answers Markdown, HTML or JSON as asked
+KEYS = {"api.start_outline_api": "fuzz-outline", "api.start_research_api": "fuzz-research"}
+DOWNLOADS = {"api.outline_export_api", "research.export"}  # answers Markdown, HTML or JSON as asked
 EPISODE = Episode(number=1).model_dump(by_alias=True)  # Idempotency-Keys other than KEY
 QUERY_NAMES = {"static": ["v"]}  # read outside a declared query model
 HEADERS = {"live.events": "Last-Event-ID", "api.transform_stream": "Last-Event-ID"}
 HEADERS |= {"api.start_brainstorm": "Idempotency-Key", "api.start_outline_api": "Idempotency-Key"}
+HEADERS |= {"api.start_research_api": "Idempotency-Key"}
 NEVER_REFUSED = {"GET /", "GET /login", "GET /signup", "GET /projects/", "GET /jobs/"}
 PRINCIPALS = ["owner", "owner", "owner", "bearer", "other", "anon", "forged"]
 
@@ -283,6 +287,24 @@ def world(
         job = started.json["outlineId"]
         db.session.add(TransformOutput(transform_id=job, artifact_id=written.id, role="result"))
         db.session.commit()
+    research = {**BODIES["api.start_research_api"], "contextArtifactId": int(ideas[0])}
+    headers = {**bearer, "Idempotency-Key": KEYS["api.start_research_api"]}
+    path = f"/api/workflows/{owned['project_id'][0]}/outline-generation/start"
+    started = http.post(path, json=research, headers=headers)
+    assert started.status_code == 202, started.json
+    owned["session_id"] = [str(started.json["sessionId"])]
+    with app.app_context():  # its questions, as the research kind would ask them
+        begin_write()
+        asked = db.session.get(Transform, started.json["sessionId"])
+        asked.status = "needs_input"
+        questions = {"questions": [{"question": "Which platform?"}, {"question": "How long?"}]}
+        sheet = Artifact(project_id=asked.project_id, type="questions", data=questions)
+        db.session.add(sheet)
+        db.session.flush()
+        db.session.add(
+            TransformOutput(transform_id=asked.id, artifact_id=sheet.id, role="questions")
+        )
+        db.session.commit()
     sessions = {name: sign_in(app, account) for name, account in accounts.items()}
     return World(app, accounts, sessions, owned, rows, discover(app, sessions["owner"][0], owned))
 
@@ -344,6 +366,7 @@ def draw_request(world: World, route: Route, data: st.DataObject) -> Sent:
         project = world.owned["project_id"][0]
         idea = world.owned["artifact_id"][0]
         raw = json.dumps(BODIES[endpoint]).replace('"<project>"', project)
+        raw = raw.replace('"<session>"', world.owned["session_id"][0])
         body = json.loads(raw.replace('"<idea>"', idea))
         paths = data.draw(st.lists(st.sampled_from(leaves(accepts["body"], body)), max_size=3))
         for path in paths:

@@ -1,6 +1,7 @@
 """The research API (seed 004's shapes): sessions of a project's outline generation, under
 /api/workflows/<projectId>/outline-generation/. A session is a research job."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -9,7 +10,7 @@ from pydantic import Field
 from app.api import api, api_user
 from app.errors import fail
 from app.extensions import db
-from app.inputs import Id, Inputs, Text, read_body
+from app.inputs import Id, Inputs, Text, accepts
 from app.jobs.answers import api_start
 from app.jobs.control import cancel_job
 from app.jobs.starting import idempotency_key, limit_starts
@@ -50,15 +51,17 @@ def _session(project_id: int, session_id: int, write: bool = False) -> Any:
     return session_of(project_id, session_id)
 
 
-# Each route finds the project first (404 for non-members), then reads the body.
+# Each route finds the project first (404 for non-members), then reads the body (lazy).
+Body = Callable[[], Any]
 
 
 @api.post(f"{PREFIX}/start")
 @limit_starts
-def start_research_api(project_id: int) -> tuple[dict[str, Any], int]:
+@accepts(body=StartResearch, lazy=True)
+def start_research_api(project_id: int, body: Body) -> tuple[dict[str, Any], int]:
     """202 with the new session; the same key again → the same answer; 409 while one runs."""
     project = project_for(api_user().id, project_id, write=True)
-    body = read_body(StartResearch)
+    body = body()
     key = idempotency_key()
     params = ResearchParams(prompt=body.prompt, mode=body.mode)
     return api_start(
@@ -92,10 +95,11 @@ def research_latest(project_id: int) -> dict[str, Any]:
 
 
 @api.post(f"{PREFIX}/answers")
-def research_answers(project_id: int) -> tuple[dict[str, Any], int]:
+@accepts(body=Answers, lazy=True)
+def research_answers(project_id: int, body: Body) -> tuple[dict[str, Any], int]:
     """Answer the session's questions (or skip them): 202; 409 if it is not waiting."""
     project_for(api_user().id, project_id, write=True)
-    body = read_body(Answers)
+    body = body()
     transform = _session(project_id, body.session_id, write=True)
     if body.skip == (body.answers is not None):
         fail(422, _('Send "answers" (one per question) or "skip": true.'), field="answers")
@@ -111,10 +115,11 @@ def research_answers(project_id: int) -> tuple[dict[str, Any], int]:
 
 
 @api.post(f"{PREFIX}/cancel")
-def research_cancel(project_id: int) -> tuple[dict[str, Any], int]:
+@accepts(body=SessionRef, lazy=True)
+def research_cancel(project_id: int, body: Body) -> tuple[dict[str, Any], int]:
     """200 with the session; 409 with it if it had already ended."""
     project_for(api_user().id, project_id, write=True)
-    body = read_body(SessionRef)
+    body = body()
     transform = _session(project_id, body.session_id, write=True)
     if not cancel_job(transform):
         fail(409, _("This research had already ended."), **load_session(transform).to_json())
