@@ -838,18 +838,16 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return entry["script"] == (query["script"][0] or None)
 
-    # ----------------------------------------------------------------------------- chat
-
-    def _chat(self) -> None:
-        """Handle ``POST /v1/chat/completions``."""
-        state = self.server.state
+    def _recorded(self, named: Any) -> tuple[Any, str | None]:
+        """Read the request's JSON body (None if it is not JSON) and its script's name, and
+        log the request for ``/_control/requests``."""
         raw = self._read_body()
         received = time.time()
         try:
             body: Any = json.loads(raw)
         except ValueError:
             body = None
-        name = script_name(body) if isinstance(body, dict) else None
+        name = named(body) if isinstance(body, dict) else None
         record = {
             "script": name,
             "body": body if body is not None else raw.decode("utf-8", "replace"),
@@ -857,8 +855,16 @@ class Handler(BaseHTTPRequestHandler):
             "at": received,
             "path": self._route()[0],
         }
-        with state.lock:
-            state.requests.append(record)
+        with self.server.state.lock:
+            self.server.state.requests.append(record)
+        return body, name
+
+    # ----------------------------------------------------------------------------- chat
+
+    def _chat(self) -> None:
+        """Handle ``POST /v1/chat/completions``."""
+        state = self.server.state
+        body, name = self._recorded(script_name)
         if not self._require_auth():
             return
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
@@ -1064,22 +1070,7 @@ class Handler(BaseHTTPRequestHandler):
     def _create_response(self) -> None:
         """Handle ``POST /v1/responses``."""
         state = self.server.state
-        raw = self._read_body()
-        received = time.time()
-        try:
-            body: Any = json.loads(raw)
-        except ValueError:
-            body = None
-        name = response_script_name(body) if isinstance(body, dict) else None
-        record = {
-            "script": name,
-            "body": body if body is not None else raw.decode("utf-8", "replace"),
-            "headers": {k.lower(): v for k, v in self.headers.items()},
-            "at": received,
-            "path": self._route()[0],
-        }
-        with state.lock:
-            state.requests.append(record)
+        body, name = self._recorded(response_script_name)
         if not self._require_auth():
             return
         if not isinstance(body, dict) or not isinstance(body.get("input"), str | list):

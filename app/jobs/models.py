@@ -96,6 +96,24 @@ class Transform(db.Model):
         """Where a stream that rendered this state should continue from."""
         return f"{self.attempt}.{self.last_seq}"
 
+    @classmethod
+    def human(cls, project_id: int, user_id: int, action: str, at: datetime) -> "Transform":
+        """A person's act (an edit, a revert, answers) as the lineage records it: done when
+        made, and no news to the person who did it."""
+        return cls(
+            project_id=project_id,
+            type="human",
+            kind=action,
+            status="completed",
+            progress=100,
+            attempt=1,
+            created_by=user_id,
+            created_at=at,
+            started_at=at,
+            finished_at=at,
+            seen_at=at,
+        )
+
 
 # Human transforms (an edit, a revert, answers) are lineage, never jobs: no list, count,
 # notice or job page shows one.

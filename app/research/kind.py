@@ -8,10 +8,12 @@ then runs for many minutes in one of two provider modes.
   again from that number while the response is young enough, else polls it, parked between
   polls. A create is never repeated within an attempt, so no token is billed twice.
 
-The phases (questions, researching, writing) are kept in the checkpoint while the job runs."""
+The questions come first, in the same attempt (the checkpoint carries it across the wait for
+answers). A background run keeps its phase, text length, tokens and citations in the
+checkpoint; a streamed one keeps nothing there once it starts (a lost worker means a new
+attempt), and its session reads its phase from its calls (app/research/sessions.py)."""
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Iterator
@@ -32,19 +34,30 @@ from app.inputs import Inputs, Text, refuse
 from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind, OutputError
 from app.jobs.outcomes import Permanent, Retryable
-from app.language import mostly_cjk
 from app.llm.demo import demo_tokens
-from app.llm.reading import JsonScanner
 from app.research.demo import SEARCHING, DemoResponses
 from app.research.demo_content import demo_questions, demo_research
+from app.research.prompts import (
+    QUESTIONS,
+    language_of,
+    links_in,
+    questions_messages,
+    read_questions,
+    research_instructions,
+    research_messages,
+    title_of,
+)
 from app.research.provider import (
     ENDED,
     Background,
     Citation,
     Event,
     Handle,
+    Marks,
     NoResponsesApi,
     OpenAIResponses,
+    as_chat_stream,
+    finished_stream,
     has_api,
 )
 from app.research.sources import context_text
@@ -54,30 +67,9 @@ NO_API = "no_responses_api"  # the note of a background research that ran as a c
 INSTRUCTIONS_TYPE = "research_instructions"
 PROMPT_MAX = 4000
 ANSWER_MAX = 2000
-QUESTIONS = (2, 5)
 RECONNECT_SECONDS = 1.0  # after a dropped stream, before re-attaching
 PROGRESS_EVERY = 2.0  # seconds between two progress messages while the text streams
 ESTIMATE_FROM = 20  # finished research runs an estimate is the median of
-LINK = re.compile(r"\[([^\]\n]{1,300})\]\((https?://[^\s)]{1,2000})\)")
-
-QUESTIONS_PROMPT = """You are the head writer of a vertical short-drama studio (Douyin,
-Kuaishou, YouTube Shorts, TikTok). A writer asks for a research-backed series outline. Before
-the research starts, ask them 2 to 5 short clarifying questions whose answers change the
-research most (platform and audience, episode count and length, tone and tropes, setting,
-must-haves). Ask in the language of the request. Answer with JSON only:
-{"questions": ["", ""]}"""
-
-RESEARCH_PROMPT = """You are a researcher and head writer of vertical short dramas (竖屏短剧)
-for Douyin, Kuaishou, YouTube Shorts and TikTok. Research what works for the writer's request
-(comparable hits, audience, platform rules, pacing, paywall placement), then write a
-research-backed series outline in Markdown:
-- a first line "# " with the series title;
-- a short summary of your findings, citing sources as inline links [title](https://…);
-- "## Characters" (3 to 5, one line each), "## Series arc" (opening, rising, climax,
-  resolution), "## Episode plan" (a numbered list of episode beats, each with its hook and
-  cliffhanger, marking the paywall episode);
-- "## Sources": every source as "- [title](https://…)".
-Only cite pages you actually read; never invent a URL."""
 
 
 class ResearchParams(Inputs):
@@ -92,145 +84,6 @@ class ResearchParams(Inputs):
         if not value.strip():
             raise refuse(_("Say what the research is for."))
         return value.strip()
-
-
-def language_of(prompt: str) -> str:
-    return "zh" if mostly_cjk(prompt) else "en"
-
-
-def questions_messages(prompt: str, context: str) -> list[dict[str, str]]:
-    user = f"Request:\n<request>\n{prompt}\n</request>"
-    if context:
-        user += f"\n\nContext the writer attached:\n<context>\n{context}\n</context>"
-    return [{"role": "system", "content": QUESTIONS_PROMPT}, {"role": "user", "content": user}]
-
-
-def research_instructions(
-    prompt: str, context: str, questions: list[str], answers: list[str] | None
-) -> str:
-    """What the research call is told (the session's "researchInstructions")."""
-    language = "Chinese (简体中文)" if language_of(prompt) == "zh" else "English"
-    parts = [f"Write in {language}.", f"The writer's request:\n{prompt}"]
-    if context:
-        parts.append(f"Context the writer attached:\n{context}")
-    answered = [(q, a) for q, a in zip(questions, answers or [], strict=False) if a.strip()]
-    if answered:
-        parts.append(
-            "The writer's answers to your questions:\n"
-            + "\n".join(f"Q: {q}\nA: {a}" for q, a in answered)
-        )
-    elif questions:
-        parts.append("The writer skipped your questions: choose sensible defaults.")
-    return "\n\n".join(parts)
-
-
-def research_messages(instructions: str) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": RESEARCH_PROMPT},
-        {"role": "user", "content": instructions},
-    ]
-
-
-def read_questions(text: str) -> list[str]:
-    """The model's questions, read liberally (an object, a bare array, prose around it)."""
-    found: list[str] = []
-    for path, value in JsonScanner().feed(text):
-        if path and path[-1] == "questions" and isinstance(value, list):
-            items = value
-        elif len(path) == 1 and isinstance(path[0], int):
-            items = [value]
-        elif len(path) == 2 and path[0] == "questions" and isinstance(path[1], int):
-            items = [value]
-        else:
-            continue
-        for item in items:
-            if isinstance(item, dict):
-                item = item.get("question") or item.get("text")
-            if isinstance(item, str) and item.strip() and item.strip() not in found:
-                found.append(item.strip()[:500])
-    return found[: QUESTIONS[1]]
-
-
-def title_of(markdown: str, prompt: str) -> str:
-    for line in markdown.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()[:200]
-    return prompt.splitlines()[0][:80]
-
-
-def links_in(markdown: str) -> list[Citation]:
-    """The sources a model named in its text: every http(s) link, once."""
-    seen: dict[str, Citation] = {}
-    for title, url in LINK.findall(markdown):
-        seen.setdefault(url, Citation(title.strip() or url, url))
-    return list(seen.values())
-
-
-class Marks:
-    """Where each event read from a background stream ends in the text, so a flush can say
-    which sequence number its text reaches (the checkpoint) and which citations came with it."""
-
-    def __init__(self, chars: int) -> None:
-        self.events: list[tuple[int, Event]] = []  # (text length through the event, event)
-        self.read_chars = chars
-        self.taken = 0
-
-    def add(self, event: Event) -> None:
-        self.read_chars += len(event.text)
-        self.events.append((self.read_chars, event))
-
-    def take(self, chars: int) -> tuple[int | None, list[Citation]]:
-        """The events whose text is all within the first `chars` characters: the last one's
-        sequence number and their citations."""
-        seq, citations = None, []
-        while self.taken < len(self.events) and self.events[self.taken][0] <= chars:
-            event = self.events[self.taken][1]
-            seq = event.seq
-            if event.citation is not None:
-                citations.append(event.citation)
-            self.taken += 1
-        return seq, citations
-
-
-def as_chat_stream(
-    events: Iterator[Event], model: str, marks: Marks, response_id: str
-) -> llm.ChatStream:
-    """A background stream as the job context reads any model's: text deltas, signs of life,
-    and the usage and finish reason once the response is done."""
-    stream = llm.ChatStream(
-        model=model,
-        parameters={},
-        deltas=iter(()),
-        # Billed once, with the whole response: nothing is counted for a stream that broke.
-        usage={"prompt_tokens": None, "completion_tokens": None, "total_tokens": None},
-        response_id=response_id,
-    )
-
-    def deltas() -> Iterator[str]:
-        for event in events:
-            marks.add(event)
-            if event.kind == "done":
-                if event.status != "completed":
-                    message = N_("The provider ended the research without an answer.")
-                    raise llm.LlmError(message, retryable=True, code=f"response_{event.status}")
-                stream.usage, stream.finish_reason = dict(event.usage), "stop"
-                return
-            yield event.text if event.kind == "text" else llm.LIFE
-
-    stream.deltas = deltas()
-    stream._close = getattr(events, "close", None)
-    return stream
-
-
-def _finished_stream(
-    text: str, usage: dict[str, int | None], model: str, response_id: str
-) -> llm.ChatStream:
-    """What a poll found at the end, as a stream of the text not shown yet."""
-    stream = llm.ChatStream(
-        model=model, parameters={}, deltas=iter([text] if text else []), response_id=response_id
-    )
-    stream.usage, stream.finish_reason = dict(usage), "stop"
-    return stream
 
 
 def estimate_seconds(mode: str) -> float | None:
@@ -542,9 +395,7 @@ class Research(JobKind):
             messages,
             self._writer(ctx, None),
             model=model,
-            opener=lambda: _finished_stream(
-                snapshot.text[shown:], snapshot.usage, model, handle.id
-            ),
+            opener=lambda: finished_stream(snapshot.text[shown:], snapshot.usage, model, handle.id),
             parameters={"mode": "background", "responseId": handle.id, "retrieved": True},
         )
         return self._finish(ctx, snapshot.text, list(snapshot.citations), "search", prompt)

@@ -213,3 +213,73 @@ class OpenAIResponses:
             raise llm.classify(error) from error
         finally:
             stream.close()
+
+
+# ---- a background response read as the job context reads any model's stream
+
+
+class Marks:
+    """Where each event read from a background stream ends in the text, so a flush can say
+    which sequence number its text reaches (the checkpoint) and which citations came with it."""
+
+    def __init__(self, chars: int) -> None:
+        self.events: list[tuple[int, Event]] = []  # (text length through the event, event)
+        self.read_chars = chars
+        self.taken = 0
+
+    def add(self, event: Event) -> None:
+        self.read_chars += len(event.text)
+        self.events.append((self.read_chars, event))
+
+    def take(self, chars: int) -> tuple[int | None, list[Citation]]:
+        """The events whose text is all within the first `chars` characters: the last one's
+        sequence number and their citations."""
+        seq, citations = None, []
+        while self.taken < len(self.events) and self.events[self.taken][0] <= chars:
+            event = self.events[self.taken][1]
+            seq = event.seq
+            if event.citation is not None:
+                citations.append(event.citation)
+            self.taken += 1
+        return seq, citations
+
+
+def as_chat_stream(
+    events: Iterator[Event], model: str, marks: Marks, response_id: str
+) -> llm.ChatStream:
+    """A background stream as the job context reads any model's: text deltas, signs of life,
+    and the usage and finish reason once the response is done."""
+    stream = llm.ChatStream(
+        model=model,
+        parameters={},
+        deltas=iter(()),
+        # Billed once, with the whole response: nothing is counted for a stream that broke.
+        usage={"prompt_tokens": None, "completion_tokens": None, "total_tokens": None},
+        response_id=response_id,
+    )
+
+    def deltas() -> Iterator[str]:
+        for event in events:
+            marks.add(event)
+            if event.kind == "done":
+                if event.status != "completed":
+                    message = N_("The provider ended the research without an answer.")
+                    raise llm.LlmError(message, retryable=True, code=f"response_{event.status}")
+                stream.usage, stream.finish_reason = dict(event.usage), "stop"
+                return
+            yield event.text if event.kind == "text" else llm.LIFE
+
+    stream.deltas = deltas()
+    stream._close = getattr(events, "close", None)
+    return stream
+
+
+def finished_stream(
+    text: str, usage: dict[str, int | None], model: str, response_id: str
+) -> llm.ChatStream:
+    """What a poll found at the end, as a stream of the text not shown yet."""
+    stream = llm.ChatStream(
+        model=model, parameters={}, deltas=iter([text] if text else []), response_id=response_id
+    )
+    stream.usage, stream.finish_reason = dict(usage), "stop"
+    return stream

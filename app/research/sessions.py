@@ -236,19 +236,7 @@ def give_answers(transform: Transform, user_id: int, answers: list[str] | None) 
 
     def sheet() -> Artifact:
         now = utcnow()
-        act = Transform(
-            project_id=transform.project_id,
-            type="human",
-            kind="answer",
-            status="completed",
-            progress=100,
-            attempt=1,
-            created_by=user_id,
-            created_at=now,
-            started_at=now,
-            finished_at=now,
-            seen_at=now,
-        )
+        act = Transform.human(transform.project_id, user_id, "answer", now)
         made = Artifact(
             project_id=transform.project_id,
             type=ANSWERS_TYPE,

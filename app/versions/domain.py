@@ -135,19 +135,7 @@ def revise(
     if latest.id != artifact.id:
         raise Stale(latest)
     now = utcnow()
-    transform = Transform(
-        project_id=artifact.project_id,
-        type="human",
-        kind=action,
-        status="completed",
-        progress=100,
-        attempt=1,
-        created_by=user_id,
-        created_at=now,
-        started_at=now,
-        finished_at=now,
-        seen_at=now,  # a person's own act is no news to them
-    )
+    transform = Transform.human(artifact.project_id, user_id, action, now)
     version = Artifact(
         project_id=artifact.project_id,
         type=artifact.type,
