@@ -1,4 +1,4 @@
-"""Operator commands: flask --app app users create / tokens create."""
+"""Operator commands: flask --app app users create / tokens create / members add."""
 
 import click
 from flask import Flask
@@ -6,10 +6,14 @@ from flask.cli import AppGroup
 
 from app.auth.models import ApiToken, User
 from app.auth.views import find_user
+from app.errors import Refused
 from app.extensions import db
+from app.projects.members import GRANTABLE, add_member
+from app.projects.models import Project
 
 users = AppGroup("users", help="Manage accounts.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
+members = AppGroup("members", help="Manage who may see and change a project.")
 
 
 @users.command("create")
@@ -42,10 +46,27 @@ def create_token(name: str, label: str) -> None:
     click.echo(secret)
 
 
+@members.command("add")
+@click.argument("project_id", type=int)
+@click.argument("username")
+@click.option("--role", type=click.Choice(GRANTABLE), default="collaborator", show_default=True)
+def add_project_member(project_id: int, username: str, role: str) -> None:
+    """Add USERNAME to the project PROJECT_ID with a role."""
+    if db.session.get(Project, project_id) is None:
+        raise click.ClickException(f"no project {project_id}")
+    try:
+        add_member(project_id, username, role)
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from None
+    db.session.commit()
+    click.echo(f"{username} is a {role} of project {project_id}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from app.jobs.cli import jobs
 
     app.cli.add_command(users)
     app.cli.add_command(tokens)
+    app.cli.add_command(members)
     app.cli.add_command(jobs)

@@ -390,6 +390,7 @@ def send(world: World, route: Route, sent: Sent) -> int:
         assert status < 500, what
         stream = status == 200 and response.mimetype == "text/event-stream"
         stream |= status == 200 and endpoint in DOWNLOADS  # a file, not an API answer
+        stream |= status == 204  # no content: nothing to be JSON
         if urlsplit(sent.url).path.startswith("/api/") and not stream:
             assert response.is_json, f"{what} {response.mimetype}"
             assert status < 400 or "error" in response.get_json(), what

@@ -39,10 +39,17 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
+    # How the person is named to others, in any script; None: the username.
+    display_name: Mapped[str | None] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(200))
     # Bumped on logout so every cookie signed before it stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def name(self) -> str:
+        """How the person is shown to others."""
+        return self.display_name or self.username
 
     def set_password(self, password: str) -> None:
         """Store an argon2 hash of the password."""

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.inputs import Filter, Id, Inputs, Whole, id_from, moment_from, one_of
 from app.jobs.kinds import KINDS
 from app.jobs.models import ACTIVE, FINAL, IS_JOB, Transform
-from app.projects.models import Project
+from app.projects.models import Project, ProjectMember
 
 # The Jobs page's status filters: what a writer thinks in, mapped to stored statuses.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -91,8 +91,9 @@ def list_jobs(
     before: tuple[datetime, int] | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """One page of the user's jobs, newest first, after the cursor."""
-    where = [Transform.created_by == user_id]
+    """One page of the jobs of the user's projects (whoever started them), newest first,
+    after the cursor."""
+    where = [Transform.project_id.in_(member_of(user_id))]
     if filters.status:
         where.append(Transform.status.in_(GROUPS[filters.status]))
     if filters.kind:
@@ -110,9 +111,9 @@ def list_jobs(
 
 
 def finished_since(user_id: int, since: datetime) -> list[tuple[Transform, str]]:
-    """The user's jobs that ended after a moment, newest first."""
+    """The jobs of the user's projects that ended after a moment, newest first."""
     return with_projects(
-        Transform.created_by == user_id,
+        Transform.project_id.in_(member_of(user_id)),
         Transform.status.in_(FINAL),
         Transform.finished_at > since,
         order_by=(Transform.finished_at.desc(),),
@@ -120,8 +121,13 @@ def finished_since(user_id: int, since: datetime) -> list[tuple[Transform, str]]
     )
 
 
+def member_of(user_id: int) -> Any:
+    """The ids of the projects the user is a member of (a subquery)."""
+    return select(ProjectMember.project_id).where(ProjectMember.user_id == user_id)
+
+
 def active_count(user_id: int) -> int:
-    """How many of the user's jobs are running or waiting."""
+    """How many of the jobs the user started are running or waiting (the nav count)."""
     return (
         db.session.scalar(
             select(func.count(Transform.id)).where(

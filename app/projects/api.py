@@ -1,4 +1,4 @@
-"""POST /api/projects."""
+"""Projects and their members through the API."""
 
 from typing import Any
 
@@ -8,6 +8,13 @@ from app.inputs import Inputs, Text, accepts
 from app.lineage import lineage
 from app.projects.access import project_for
 from app.projects.domain import create_project
+from app.projects.members import (
+    add_member,
+    change_role,
+    member_json,
+    members_of,
+    remove_member,
+)
 
 NAME_MAX, DESCRIPTION_MAX = 120, 2000
 
@@ -30,3 +37,53 @@ def create_project_api(body: NewProject) -> tuple[dict[str, Any], int]:
 def project_lineage(project_id: int) -> dict[str, Any]:
     """The project's lineage graph: artifacts and transforms, inputs and outputs."""
     return lineage(project_for(api_user().id, project_id).id)
+
+
+# ---- members -----------------------------------------------------------------------------
+
+
+class NewMember(Inputs):
+    username: Text(40, min_length=1)
+    role: Text(20, min_length=1)
+
+
+class RoleChange(Inputs):
+    role: Text(20, min_length=1)
+
+
+@api.get("/projects/<id:project_id>/members")
+def list_members_api(project_id: int) -> dict[str, Any]:
+    """Every member with their role."""
+    project = project_for(api_user().id, project_id)
+    return {"members": [member_json(m, u) for m, u in members_of(project.id)]}
+
+
+@api.post("/projects/<id:project_id>/members")
+@accepts(body=NewMember, lazy=True)
+def add_member_api(project_id: int, body: Any) -> tuple[dict[str, Any], int]:
+    """The owner adds a person by username: 201 with the member; 409 if one already."""
+    project = project_for(api_user().id, project_id, manage=True)
+    given = body()
+    member, user = add_member(project.id, given.username, given.role)
+    db.session.commit()
+    return member_json(member, user), 201
+
+
+@api.patch("/projects/<id:project_id>/members/<username>")
+@accepts(body=RoleChange, lazy=True)
+def change_member_api(project_id: int, username: str, body: Any) -> dict[str, Any]:
+    """The owner changes a member's role."""
+    project = project_for(api_user().id, project_id, manage=True)
+    member, user = change_role(project.id, username, body().role)
+    db.session.commit()
+    return member_json(member, user)
+
+
+@api.delete("/projects/<id:project_id>/members/<username>")
+def remove_member_api(project_id: int, username: str) -> tuple[str, int]:
+    """The owner removes a member, or a member leaves: 204."""
+    leaving = username == api_user().username
+    project = project_for(api_user().id, project_id, manage=not leaving)
+    remove_member(project.id, username)
+    db.session.commit()
+    return "", 204

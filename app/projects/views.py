@@ -1,21 +1,33 @@
 """The projects list and a project's page."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.errors import Refused
 from app.extensions import db
 from app.jobs.kinds import KINDS
 from app.jobs.models import IS_JOB, Transform
 from app.jobs.state import results_of
 from app.lineage import drawing
-from app.projects.access import project_for
+from app.projects.access import WRITERS, project_for
 from app.projects.domain import create_project
 from app.projects.forms import ProjectForm
-from app.projects.models import visible_projects
+from app.projects.members import add_member, change_role, members_of, remove_member
+from app.projects.models import membership, visible_projects
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+@bp.app_template_global()
+def may_change(project_id: int) -> bool:
+    """Whether the signed-in person may change the project (pages hide what they may not)."""
+    member = membership(project_id, current_user.id) if current_user.is_authenticated else None
+    return member is not None and member.role in WRITERS
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -50,5 +62,62 @@ def show(project_id: int) -> str:
         results = results_of(latest.id) if done else []
         blocks.append((kind, latest, results, kind.project_context(project.id)))
     return render_template(
-        "projects/show.html", project=project, jobs=jobs, blocks=blocks, graph=drawing(project.id)
+        "projects/show.html",
+        project=project,
+        jobs=jobs,
+        blocks=blocks,
+        graph=drawing(project.id),
+        members=members_of(project.id),
+        role=membership(project.id, current_user.id).role,
     )
+
+
+# ---- members (plain forms; the API does the same in JSON) -----------------------------------
+
+
+def _members_action(project_id: int, act: Callable[[], None], done: str) -> Response:
+    """Run a change of the members, say how it went, and go back to the project (or, for a
+    member who left, to the projects list)."""
+    try:
+        act()
+        db.session.commit()
+        flash(done)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message)
+    if membership(project_id, current_user.id) is None:
+        return redirect(url_for("projects.index"), 303)
+    return redirect(url_for("projects.show", project_id=project_id) + "#members", 303)
+
+
+@bp.post("/<id:project_id>/members")
+@login_required
+def add_member_page(project_id: int) -> Response:
+    project = project_for(current_user.id, project_id, manage=True)
+    username, role = request.form.get("username", ""), request.form.get("role", "")
+    return _members_action(
+        project.id,
+        lambda: add_member(project.id, username, role) and None,
+        _("%(name)s was added.", name=username.strip()),
+    )
+
+
+@bp.post("/<id:project_id>/members/<username>/role")
+@login_required
+def change_member_page(project_id: int, username: str) -> Response:
+    project = project_for(current_user.id, project_id, manage=True)
+    role = request.form.get("role", "")
+    return _members_action(
+        project.id,
+        lambda: change_role(project.id, username, role) and None,
+        _("%(name)s's role was changed.", name=username),
+    )
+
+
+@bp.post("/<id:project_id>/members/<username>/remove")
+@login_required
+def remove_member_page(project_id: int, username: str) -> Response:
+    leaving = username == current_user.username
+    project = project_for(current_user.id, project_id, manage=not leaving)
+    message = _("You left the project.") if leaving else _("%(name)s was removed.", name=username)
+    return _members_action(project.id, lambda: remove_member(project.id, username), message)
