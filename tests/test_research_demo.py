@@ -201,7 +201,7 @@ def test_hostile_instructions_leave_no_markup(language: str) -> None:
         assert markdown.count("\n# ") == 0 and markdown.startswith("# ")
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)  # timing varies with the load of a CI machine
 @given(text=st.text(), language=st.sampled_from(["zh", "en"]))
 def test_any_instructions_give_a_titled_document_with_safe_links(text: str, language: str) -> None:
     markdown = demo_research(text, language).markdown
