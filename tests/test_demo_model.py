@@ -226,3 +226,31 @@ def test_platforms_json_has_unique_ascii_ids() -> None:
     assert all(re.fullmatch(r"[a-z_]+", pid) for pid in ids)
     assert {"抖音", "快手", "小红书", "视频号", "TikTok"} <= {p["label"] for p in platforms}
     assert all(p["label_en"] for p in platforms)
+
+
+def test_eight_ideas_of_one_genre_do_not_repeat_a_title_shape():
+    """A new writer's first brainstorm: eight sweet romances, eight different title shapes
+    (not one title with three heroes' names)."""
+    import difflib
+    import itertools
+
+    got = ideas(ZH, genrePaths=[["女频", "爱情", "甜宠"]], genreProportions=[100], numIdeas=8)
+    titles = [idea["title"] for idea in got]
+    for a, b in itertools.combinations(titles, 2):
+        assert difflib.SequenceMatcher(None, a, b).ratio() < 0.6, (a, b)
+
+
+def test_requirements_are_quoted_whole_or_not_at_all():
+    """A clause of the writer's requirements is woven into an idea whole; one too long to
+    quote is left out, never cut mid-way."""
+    long_clause = "the heroine secretly inherits a bankrupt family restaurant in Chengdu"
+    got = ideas(EN, requirements=f"a lost wedding ring, set in Seattle; {long_clause}", numIdeas=8)
+    text = " ".join(idea["body"] for idea in got)
+    assert "a lost wedding ring" in text or "set in Seattle" in text
+    assert "a lost wedding" not in text.replace("a lost wedding ring", "")
+    assert "the heroine secretly" not in text
+    zh = ideas(
+        ZH, requirements="女主是急诊科医生，结尾要有一个让所有观众都意想不到的大反转", numIdeas=6
+    )
+    body = " ".join(idea["body"] for idea in zh)
+    assert "女主是急诊科医生" in body and "结尾要有一个" not in body

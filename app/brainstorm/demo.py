@@ -199,15 +199,32 @@ def _cast(rng: random.Random, zh: bool, heroine: bool) -> dict[str, str]:
 
 
 def _excerpt(rng: random.Random, requirements: str, zh: bool) -> str:
-    """Copy one or two short fragments of the requirements verbatim; they are never interpreted."""
+    """Copy one or two fragments of the requirements verbatim and whole (a clause, never cut
+    mid-word); they are never interpreted. Nothing if every clause is too long to quote."""
     parts = [" ".join(p.split()) for p in _SPLIT.split(requirements)]
-    parts = [p for p in parts if p]
-    if not parts:
-        return ""
-    picked = rng.sample(parts, min(len(parts), rng.choice((1, 2))))
     if zh:
-        return "、".join(p[:10] for p in picked)
-    return " and ".join(" ".join(p.split()[:6])[:48] for p in picked)
+        whole = [p for p in parts if 0 < len(p) <= 16]
+    else:
+        whole = [p for p in parts if 0 < len(p.split()) <= 8]
+    if not whole:
+        return ""
+    picked = rng.sample(whole, min(len(whole), rng.choice((1, 2))))
+    return ("、" if zh else " and ").join(picked)
+
+
+# Families whose titles suit each other's stories, for a reply with more ideas of one family
+# than it has title shapes.
+_NEIGHBOURS = {
+    "sweet": ("wealth", "life"),
+    "wealth": ("sweet", "underdog"),
+    "life": ("sweet", "underdog"),
+    "angst": ("court", "underdog"),
+    "underdog": ("angst", "wealth"),
+    "court": ("angst", "fantasy"),
+    "fantasy": ("court", "mystery"),
+    "mystery": ("horror", "fantasy"),
+    "horror": ("mystery",),
+}
 
 
 class _Dealer:
@@ -220,8 +237,14 @@ class _Dealer:
         self._piles: dict[tuple[str, str], list[str]] = {}
 
     def deal(self, family: str, code: str, **fill: str) -> str:
-        """Draw and fill a block, repeating none until its whole pile has been dealt."""
+        """Draw and fill a block, repeating none until its whole pile has been dealt; a title
+        comes from another family's pile rather than repeat a shape in one reply."""
         pile = self._piles.get((family, code))
+        if not pile and code == "t" and (family, code) in self._piles:
+            near = [f for f in _NEIGHBOURS.get(family, ()) if self._piles.get((f, code)) != []]
+            if near:
+                family = self.rng.choice(near)
+                pile = self._piles.get((family, code))
         if not pile:
             items = self.blocks[family][code]
             pile = self._piles[(family, code)] = self.rng.sample(items, len(items))
