@@ -38,6 +38,7 @@ bench: install-test
 	$(BIN)/python bench/jobs_page.py
 	$(BIN)/python bench/outline_demo.py
 	$(BIN)/python bench/project_page.py
+	$(BIN)/python bench/research.py
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         notifications,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(auth.account_bp)
     app.register_blueprint(api)
     cli.init_app(app)
 

@@ -13,6 +13,7 @@ from factories import BRAINSTORM_PARAMS
 from support import keep_jobs_from_workers
 
 from app.artifacts.models import Artifact, TransformOutput
+from app.auth.models import ApiToken, User
 from app.brainstorm.ideas import IDEA_TYPE
 from app.extensions import db
 from app.jobs.models import RESULT_ROLE, Transform
@@ -24,8 +25,12 @@ QUERY_OBJECTS = {"live.events": "job"}
 PUBLIC = {"static", "auth.login", "auth.signup", "auth.home", "languages.choose"}
 # Routes with no object: they list or create the caller's own things.
 OWN_THINGS = {"auth.logout", "projects.index", "jobs.index", "api.list_jobs_api"}
+OWN_THINGS |= {"notifications.dismiss_all"}
 OWN_THINGS |= {"api.running_jobs", "api.recent_completions", "api.create_project_api"}
 OWN_THINGS |= {"api.start_brainstorm", "api.start_outline_api"}
+OWN_THINGS |= {"account.show", "account.rename", "account.change_password", "account.create_token"}
+# Routes to a person's own things named in the path (the owner's, in the sweep).
+PERSONAL = {"account.revoke_token"}
 # What each role of a member may do to a project's objects.
 ALLOWED = {
     "owner": {"read", "write", "manage"},
@@ -76,6 +81,8 @@ def expected(principal: Principal, endpoint: str, method: str) -> str:
         return "denied"
     if endpoint in OWN_THINGS:
         return "ok"
+    if endpoint in PERSONAL:
+        return "ok" if principal.role == "owner" else "hidden"
     if principal.role is None:
         return "hidden"
     need = NEEDS.get(endpoint) or ("read" if method == "GET" else "write")
@@ -128,7 +135,13 @@ def owned(client, make_user, app, request) -> dict:
             headers=mei.bearer,
         )
         assert added.status_code == 201, added.json
+    with app.app_context():
+        token, _secret = ApiToken.issue(db.session.get(User, mei.id), "a token to revoke")
+        db.session.add(token)
+        db.session.commit()
+        token_id = token.id
     ids = {
+        "token_id": token_id,
         "username": kai.username,
         "session_id": research,
         "project_id": project,

@@ -30,6 +30,7 @@ from support import CSRF, Account, keep_jobs_from_workers
 from app import create_app
 from app.artifacts.models import Artifact, TransformOutput
 from app.auth import models as auth_models
+from app.auth.models import ApiToken, User
 from app.brainstorm.ideas import IDEA_TYPE
 from app.clock import utcnow
 from app.extensions import begin_write, db
@@ -57,12 +58,19 @@ BODIES = {  # a valid body per JSON endpoint
     "api.start_research_api": {"prompt": "p", "contextArtifactId": "<idea>", "mode": "streaming"},
     "api.research_answers": {"sessionId": "<session>", "answers": ["a", "b"]},
     "api.research_cancel": {"sessionId": "<session>"},
+    "api.add_member_api": {"username": "bo", "role": "viewer"},
+    "api.change_member_api": {"role": "collaborator"},
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},
     "auth.signup": {"username": "newcomer", "password": PASSWORD, "confirm": PASSWORD},
     "projects.index": {"name": "P"},
     "brainstorm.create": {"genre-0": "100", "numIdeas": "1"},
+    "projects.add_member_page": {"username": "bo", "role": "viewer"},
+    "research.create": {"prompt": "Research the market."},
+    "languages.choose": {"language": "zh"},
+    "account.create_token": {"label": "a script"},
+    "account.change_password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
 }
 KEYS = {"api.start_outline_api": "fuzz-outline", "api.start_research_api": "fuzz-research"}
 DOWNLOADS = {"api.outline_export_api", "research.export"}  # answers Markdown, HTML or JSON as asked
@@ -72,6 +80,7 @@ HEADERS = {"live.events": "Last-Event-ID", "api.transform_stream": "Last-Event-I
 HEADERS |= {"api.start_brainstorm": "Idempotency-Key", "api.start_outline_api": "Idempotency-Key"}
 HEADERS |= {"api.start_research_api": "Idempotency-Key"}
 NEVER_REFUSED = {"GET /", "GET /login", "GET /signup", "GET /projects/", "GET /jobs/"}
+NEVER_REFUSED |= {"GET /account/"}
 PRINCIPALS = ["owner", "owner", "owner", "bearer", "other", "anon", "forged"]
 
 
@@ -305,6 +314,16 @@ def world(
             TransformOutput(transform_id=asked.id, artifact_id=sheet.id, role="questions")
         )
         db.session.commit()
+    kai = make_user("kai", PASSWORD)  # a member the owner may manage
+    path = f"/api/projects/{owned['project_id'][0]}/members"
+    added = http.post(path, json={"username": "kai", "role": "viewer"}, headers=bearer)
+    assert added.status_code == 201, added.json
+    owned["username"] = [kai.username]
+    with app.app_context():
+        token, _secret = ApiToken.issue(db.session.get(User, accounts["owner"].id), "fuzz")
+        db.session.add(token)
+        db.session.commit()
+        owned["token_id"] = [str(token.id)]
     sessions = {name: sign_in(app, account) for name, account in accounts.items()}
     return World(app, accounts, sessions, owned, rows, discover(app, sessions["owner"][0], owned))
 

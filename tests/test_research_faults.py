@@ -253,3 +253,25 @@ def test_sigkill_during_a_streamed_research_starts_a_new_attempt(cluster, store,
     assert job["attempt"] == 2 and job["retry_count"] == 1
     assert "".join(c["text"] for c in store.chunks(sid, 2)) == TEXT
     assert len(provider.requests("kill2")) == 3  # the questions once, the research twice
+
+
+def test_sigterm_hands_a_background_research_back_and_it_re_attaches(cluster, store, provider):
+    """A deploy stops the worker mid-text: the job is handed back (no retry spent), the next
+    worker re-attaches to the same response, and the text has no gap or repeat."""
+    [web], [first] = cluster.start(webs=1, workers=1)
+    account = make_account(store.app)
+    http = cluster.api(web, account)
+    provider.script("term1", TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25)
+    project_id = project(http, "Deploy")
+    sid = research(http, project_id, "Research the paywall [[script:term1]]", "background")
+    wait_for(lambda: session(http, project_id, sid)["phase"] == "writing", timeout=30)
+    wait_for(lambda: store.job(sid)["last_seq"] >= 60, timeout=30)
+    first.signal_group(signal.SIGTERM)
+    assert first.process.proc.wait(30) == 0
+    handed = store.job(sid)
+    assert handed["status"] == "pending" and handed["retry_count"] == 0, handed
+    cluster.worker()
+    done = finished(http, project_id, sid)
+    assert done["status"] == "completed" and done["finalOutline"] == TEXT
+    assert store.job(sid)["attempt"] == 1 and research_text(store, sid) == TEXT
+    assert len(provider.responses("term1")) == 1

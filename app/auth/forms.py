@@ -25,3 +25,22 @@ class SignupForm(Form):
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class NameForm(Form):
+    display_name = StringField(_l("Display name"), validators=[Length(max=80)])
+
+
+class PasswordForm(Form):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class TokenForm(Form):
+    label = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=80)])

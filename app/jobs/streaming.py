@@ -1,6 +1,7 @@
 """Reading a model's stream on its own thread, and coalescing what it sends into flushes, so
 the writer can stop it at any moment and a slow write makes bigger writes, never a backlog."""
 
+import logging
 import queue
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 from app import llm
 from app.i18n import N_
 
+log = logging.getLogger(__name__)
 TICK = 1.0  # how often a silent stream renews its lease and looks for a cancel
 
 
@@ -68,10 +70,14 @@ class Reader:
         return self.stream.response_id if self.stream is not None else None
 
     def close(self) -> None:
-        """Stop reading and close the provider's stream (it stops generating and billing)."""
+        """Stop reading and close the provider's stream (it stops generating and billing).
+        A failure to close is logged, never raised: it must not replace how the call ended."""
         self._closed.set()
         if self.stream is not None:
-            self.stream.close()
+            try:
+                self.stream.close()
+            except Exception:  # noqa: BLE001
+                log.warning("could not close a model stream", exc_info=True)
 
 
 def pump(

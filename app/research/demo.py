@@ -4,6 +4,7 @@ number, after a crash. Its events follow a clock fixed at creation: some searche
 the text at an even pace, each citation where its link ends, and the end at DEMO_RESEARCH_SECONDS.
 Nothing is billed, so a cancel has nothing to stop."""
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from functools import lru_cache
 
 from app.llm.demo import demo_tokens
 from app.research.demo_content import demo_research
-from app.research.provider import Citation, Event, Handle, Snapshot
+from app.research.provider import Citation, Event, Events, Handle, Snapshot
 
 SEARCHES = 4
 SEARCHING = 0.4  # the share of the run spent searching before the first word
@@ -61,19 +62,36 @@ class DemoResponses:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def create(self, messages: list[dict[str, str]], model: str) -> Iterator[Event]:
+    def create(self, messages: list[dict[str, str]], model: str) -> Events:
         handle = Handle(f"resp_demo_{uuid.uuid4().hex[:24]}", time.time())
-        yield Event(0, "created", response_id=handle.id, created_at=handle.created_at)
-        yield from self.resume(handle, messages, 0)
+        created = Event(0, "created", response_id=handle.id, created_at=handle.created_at)
+        return self._play(handle, messages, 0, first=created)
 
-    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Iterator[Event]:
-        for at, event in self._events(messages):
-            if event.seq <= after:
-                continue
-            wait = handle.created_at + at - time.time()
-            if wait > 0:
-                time.sleep(wait)
-            yield event
+    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Events:
+        return self._play(handle, messages, after)
+
+    def _play(
+        self,
+        handle: Handle,
+        messages: list[dict[str, str]],
+        after: int,
+        first: Event | None = None,
+    ) -> Events:
+        """The events after a sequence number, each when its time comes (a close ends the
+        wait at once)."""
+        closed = threading.Event()
+
+        def events() -> Iterator[Event]:
+            if first is not None:
+                yield first
+            for at, event in self._events(messages):
+                if event.seq <= after:
+                    continue
+                if closed.wait(max(0.0, handle.created_at + at - time.time())):
+                    return
+                yield event
+
+        return Events(events(), closed.set)
 
     def retrieve(self, handle: Handle, messages: list[dict[str, str]]) -> Snapshot:
         events = self._events(messages)

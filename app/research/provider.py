@@ -3,7 +3,7 @@ one): created once, then streamed, streamed again from a sequence number, polled
 by whichever worker holds the job. Everything is read into a few plain events."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,16 +64,35 @@ class Handle:
     created_at: float
 
 
+class Events:
+    """A response's events as they arrive; `close` may be called from another thread (the
+    job's, while its reader thread waits for the next event) and stops the reading there."""
+
+    def __init__(self, events: Iterator[Event], close: Callable[[], None]) -> None:
+        self._events, self._close = events, close
+        self.closed = threading.Event()
+
+    def __iter__(self) -> "Events":
+        return self
+
+    def __next__(self) -> Event:
+        if self.closed.is_set():
+            raise StopIteration
+        return next(self._events)
+
+    def close(self) -> None:
+        self.closed.set()
+        self._close()
+
+
 class NoResponsesApi(Exception):
     """The endpoint has no Responses API (it answered 404/405 to a create)."""
 
 
 class Background(Protocol):
-    def create(self, messages: list[dict[str, str]], model: str) -> Iterator[Event]: ...
+    def create(self, messages: list[dict[str, str]], model: str) -> Events: ...
 
-    def resume(
-        self, handle: Handle, messages: list[dict[str, str]], after: int
-    ) -> Iterator[Event]: ...
+    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Events: ...
 
     def retrieve(self, handle: Handle, messages: list[dict[str, str]]) -> Snapshot: ...
 
@@ -118,7 +137,7 @@ class OpenAIResponses:
         self.config = config
         self.client = llm.client(config)
 
-    def create(self, messages: list[dict[str, str]], model: str) -> Iterator[Event]:
+    def create(self, messages: list[dict[str, str]], model: str) -> Events:
         try:
             stream = self.client.responses.create(
                 model=model,
@@ -136,14 +155,14 @@ class OpenAIResponses:
             raise llm.classify(error) from error
         except Exception as error:  # noqa: BLE001 - every failure is classified
             raise llm.classify(error) from error
-        return self._events(stream)
+        return Events(self._read(stream), stream.close)
 
-    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Iterator[Event]:
+    def resume(self, handle: Handle, messages: list[dict[str, str]], after: int) -> Events:
         try:
             stream = self.client.responses.retrieve(handle.id, stream=True, starting_after=after)
         except Exception as error:  # noqa: BLE001
             raise llm.classify(error) from error
-        return self._events(stream)
+        return Events(self._read(stream), stream.close)
 
     def retrieve(self, handle: Handle, messages: list[dict[str, str]]) -> Snapshot:
         try:
@@ -174,7 +193,7 @@ class OpenAIResponses:
             raise llm.classify(error) from error
 
     @staticmethod
-    def _events(stream: Any) -> Iterator[Event]:
+    def _read(stream: Any) -> Iterator[Event]:
         """The client's typed events as ours; a broken connection as a retryable error."""
         try:
             for event in stream:
