@@ -5,8 +5,10 @@ PYTHON := $(shell for p in python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# The compiled catalogs (built from the committed .po files, ignored by git).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-all fuzz lint format bench install install-test clean
+.PHONY: run test test-all fuzz lint format bench i18n install install-test clean
 
 run: install
 	$(BIN)/python app.py
@@ -40,8 +42,20 @@ bench: install-test
 	$(BIN)/python bench/project_page.py
 	$(BIN)/python bench/research.py
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+# After adding or changing a message: extract them all, merge them into each language's
+# catalog (translate what is new or marked fuzzy there), compile.
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _l -k lazy_gettext --add-location=file \
+		--sort-by-file --omit-header -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete \
+		--ignore-pot-creation-date --no-fuzzy-matching
+	$(BIN)/pybabel compile -d translations
+
+install: $(VENV)/.installed $(CATALOGS)
+install-test: $(VENV)/.installed-test $(CATALOGS)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Script Writer needs Python 3.11 or 3.12 (python3.12, python3.11 or python3)"; exit 1; }
@@ -55,4 +69,4 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(CATALOGS)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RequestRedirect
 
 from app import audit
+from app.i18n import N_
 
 
 class Refused(Exception):
@@ -42,6 +43,18 @@ MESSAGES = {
     429: lambda: _("Too many requests: wait a moment and try again."),
     500: lambda: _("Something went wrong on our side; it has been logged."),
 }
+
+
+# Flask-WTF's reasons for refusing a form (shown translated), named here for the catalog.
+CSRF_REASONS = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF tokens do not match."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+)
 
 
 def answer(

@@ -34,6 +34,18 @@ TYPES = {
     "research_instructions": lambda: _("Research instructions"),
     "research_outline": lambda: _("Research"),
 }
+# What an arrow of the drawing carries, named in its tooltip.
+ROLES = {
+    "params": lambda: _("params"),
+    "result": lambda: _("result"),
+    "source": lambda: _("source"),
+    "context": lambda: _("context"),
+    "questions": lambda: _("questions"),
+    "answers": lambda: _("answers"),
+    "instructions": lambda: _("instructions"),
+    "version": lambda: _("version"),
+    "restored": lambda: _("restored"),
+}
 
 
 def lineage(project_id: int) -> dict[str, Any]:
@@ -184,7 +196,10 @@ def drawing(project_id: int) -> graph.Drawing:
     if cached:
         stored = json.loads(cached)
         return graph.Drawing(stored["svg"], [graph.Folded(**f) for f in stored["folded"]])
-    made = graph.render(lineage(project_id), title=_("Story graph"), fold_label=_folded)
+    drawn = lineage(project_id)
+    for edge in drawn["edges"]:
+        edge["role"] = ROLES[edge["role"]]() if edge["role"] in ROLES else edge["role"]
+    made = graph.render(drawn, title=_("Story graph"), fold_label=_folded)
     folded = [{"anchor": f.anchor, "label": f.label, "members": f.members} for f in made.folded]
     try:
         redis.setex(key, CACHE_SECONDS, json.dumps({"svg": made.svg, "folded": folded}))

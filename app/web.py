@@ -13,11 +13,11 @@ from markupsafe import Markup, escape
 
 from app import errors
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-from app.i18n import select_locale
+from app.i18n import html_lang, select_locale
 from app.inputs import IdConverter
 from app.jobs.kinds import KINDS, label_of
 from app.jobs.listing import active_count
-from app.jobs.state import progress_text
+from app.jobs.state import error_text, progress_text
 from app.kinds import register_kinds
 from app.llm import is_demo
 
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         auth,
         brainstorm,
         cli,
+        i18n,
         jobs,
         live,
         notifications,
@@ -46,6 +47,10 @@ def init_app(app: Flask) -> None:
     from app.notifications.views import unseen
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a job page may stay open for days
+    # The catalogs sit beside the package (Flask-Babel looks in app/translations by default).
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(Path(app.root_path).parent / "translations")
+    )
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis trouble must not turn sign-ins and starts into errors.
@@ -74,6 +79,7 @@ def init_app(app: Flask) -> None:
         jobs,
         live,
         notifications,
+        i18n,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account_bp)
@@ -84,9 +90,11 @@ def init_app(app: Flask) -> None:
         _=_,
         ngettext=ngettext,
         current_locale=lambda: str(get_locale()),
+        html_lang=html_lang,
         demo_model=lambda: is_demo(app.config),
         kind_label=label_of,
         progress_text=progress_text,
+        error_text=error_text,
         results_label=lambda name: KINDS[name].results_label() if name in KINDS else name,
         active_jobs_count=lambda: active_count(current_user.id),
         unseen_notices=lambda: unseen(current_user.id),

@@ -150,10 +150,11 @@ def held_script(provider: Any, name: str) -> tuple[str, list[str], str]:
 
 
 @contextmanager
-def watched_context(browser: Any) -> Iterator[tuple[Any, list[str]]]:
-    """A JavaScript context whose console errors and CSP violations are collected."""
+def watched_context(browser: Any, **options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A JavaScript context whose console errors and CSP violations are collected (options:
+    Playwright's, e.g. a viewport or a locale)."""
     errors: list[str] = []
-    context = browser.new_context()
+    context = browser.new_context(**options)
     context.add_init_script(CSP_REPORTER)
     try:
         yield context, errors

@@ -373,7 +373,9 @@ def test_a_server_error_is_retried_as_a_new_attempt(
     # The retry is due within a fraction of a second in the tests: look often.
     retrying = wait_for(lambda: (j := store.job(job_id))["status"] == "retrying" and j, every=0.01)
     assert (retrying["error_code"], retrying["retry_count"]) == ("server_error", 1)
-    assert "HTTP 500" in retrying["error"] and retrying["next_attempt_at"] is not None
+    # The job keeps a message key and its parameters; the attempt's record, the English text.
+    assert retrying["error"] % retrying["error_params"] == "The model's server failed (HTTP 500)."
+    assert retrying["next_attempt_at"] is not None
 
     job = final(http, job_id)
     assert outcome(job) == ("completed", 2, 1) and job["error"] is None

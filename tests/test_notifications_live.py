@@ -50,7 +50,7 @@ def test_a_job_finishing_elsewhere_raises_a_toast_in_every_tab(api, web, make_us
         wait_for(lambda box=box: any(f'id="notice_{job_id}"' in m for m in box), timeout=30)
         assert any(">Jobs (1)<" in m for m in box)
         toast = next(m for m in box if f'id="notice_{job_id}"' in m)
-        assert '<hx-partial hx-target="#notices" hx-swap="beforeend">' in toast
+        assert '<hx-partial hx-target="#notices" hx-swap="afterbegin">' in toast
         assert "Ideas for “Far away” are ready." in toast and "while you were away" not in toast
         assert 'name="csrf_token"' not in toast  # shared by every tab; htmx sends the header
         assert ">Jobs<" in toast  # and the count went back down
@@ -138,3 +138,67 @@ def test_a_job_that_ends_with_no_page_open_is_noticed_on_the_next_load(
     assert f'id="notice_{job_id}"' not in tab.http.get("/projects/").text
     recent = http.get("/api/background-jobs/recent-completions").json()["jobs"]
     assert [j["id"] for j in recent] == [job_id] and recent[0]["seen"] is True
+
+
+def seen_at(app, job_id: int):
+    with app.app_context():
+        return db.session.scalar(select(Transform.seen_at).where(Transform.id == job_id))
+
+
+def test_dismiss_all_without_javascript_and_with_htmx(client, auth, app, make_user, request):
+    from support import keep_jobs_from_workers
+    from test_jobs_page import finish_unseen
+
+    keep_jobs_from_workers(app, request)  # the running job below stays running
+    mei, bo = make_user("mei"), make_user("bo")
+    news = [finish_unseen(app, mei), finish_unseen(app, mei, "failed")]
+    running = finish_unseen(app, mei, "running")
+    with app.app_context():  # still running: news only once it ends
+        db.session.get(Transform, running).finished_at = None
+        db.session.commit()
+    stranger = finish_unseen(app, bo)
+    auth.login(mei)
+    page = client.get("/projects/").get_data(as_text=True)
+    assert all(f'id="notice_{job}"' in page for job in news) and "Dismiss all" in page
+    token = auth.csrf("/projects/")
+    assert client.post("/notifications/dismiss", data={"next": "/jobs/"}).status_code == 400
+    plain = client.post("/notifications/dismiss", data={"csrf_token": token, "next": "/jobs/"})
+    assert plain.status_code == 303 and plain.headers["Location"] == "/jobs/"
+    assert 'id="notice_' not in client.get("/jobs/").get_data(as_text=True)
+    assert all(seen_at(app, job) for job in news)
+    assert seen_at(app, running) is None and seen_at(app, stranger) is None
+
+    later = finish_unseen(app, mei)
+    htmx = client.post(
+        "/notifications/dismiss", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    assert htmx.status_code == 200 and htmx.get_data(as_text=True) == ""
+    assert "HX-Request" in htmx.headers["Vary"]
+    assert seen_at(app, later) and seen_at(app, stranger) is None
+    assert client.post("/notifications/dismiss", data={"csrf_token": token}).status_code == 303
+
+
+def test_dismiss_all_clears_the_notices_of_every_tab(web, make_user, app):
+    from test_jobs_page import finish_unseen
+
+    account = make_user()
+    jobs = [finish_unseen(app, account), finish_unseen(app, account, "failed")]
+    tabs = [web().login(account), web().login(account)]
+    messages: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=collect, args=(tabs[1], messages, stop), daemon=True)
+    thread.start()
+    wait_for(lambda: len(messages) > 1)  # connected, and caught up on both notices
+    token = tabs[0].csrf("/projects/")
+    response = tabs[0].http.post(
+        "/notifications/dismiss", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    for job in jobs:
+        wait_for(
+            lambda job=job: any(
+                f'hx-target="#notice_{job}" hx-swap="delete"' in m for m in messages
+            )
+        )
+    stop.set()
+    assert 'id="notice_' not in tabs[1].http.get("/projects/").text

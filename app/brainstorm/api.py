@@ -14,7 +14,7 @@ from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
 from app.jobs.starting import idempotency_key, limit_starts, start_job
-from app.jobs.state import load_state, progress_text
+from app.jobs.state import error_text, load_state, progress_text
 from app.projects.access import project_for
 
 
@@ -81,7 +81,7 @@ def ideation(run_id: int) -> dict[str, Any]:
         ],
         "progress": transform.progress,
         "progressMessage": progress_text(transform),
-        "error": transform.error,
+        "error": error_text(transform) or None,
         "streamingData": streaming,
         "job": state.to_json(),
     }

@@ -213,6 +213,8 @@ class JobContext:
                 raise llm.LlmError(ended, retryable=True, code="incomplete")
         except BaseException as failure:
             error = getattr(failure, "message", None) or str(failure) or type(failure).__name__
+            if getattr(failure, "params", None):
+                error %= failure.params  # the call's record keeps the text in English
             raise
         finally:
             self._streaming = False

@@ -3,7 +3,7 @@ and the open pages."""
 
 from collections.abc import Callable
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 
 from app.artifacts.models import Artifact, TransformInput
@@ -18,16 +18,23 @@ from app.jobs.starting import check_capacity
 
 def mark_seen(transform: Transform) -> None:
     """The writer has seen how the job ended: its notice goes away in every tab."""
+    mark_all_seen(Transform.id == transform.id)
+
+
+def mark_all_seen(*where: ColumnElement[bool]) -> None:
+    """The writer has seen how these jobs ended ("dismiss all"): their notices go away in
+    every tab. Jobs seen already are left as they were."""
     begin_write()
-    changed = db.session.execute(
+    seen = db.session.execute(
         update(Transform)
-        .where(Transform.id == transform.id, Transform.seen_at.is_(None))
+        .where(Transform.seen_at.is_(None), *where)
         .values(seen_at=utcnow())
+        .returning(Transform.id, Transform.created_by)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).all()
     db.session.commit()
-    if changed:
-        publish(user_channel(transform.created_by), {"job": transform.id, "event": "seen"})
+    for job_id, owner in seen:
+        publish(user_channel(owner), {"job": job_id, "event": "seen"})
 
 
 def cancel_job(transform: Transform) -> bool:

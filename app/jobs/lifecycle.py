@@ -167,6 +167,7 @@ def completed(message: str | None) -> dict[str, Any]:
         "progress_message": message or N_("Done."),
         "progress_params": None,
         "error": None,
+        "error_params": None,
         "error_code": None,
         "finished_at": utcnow(),
         "seen_at": None,  # news for the owner
@@ -176,11 +177,21 @@ def completed(message: str | None) -> dict[str, Any]:
 
 
 def after_error(
-    claim: Claim, message: str, code: str, retryable: bool, retry_after: float | None
+    claim: Claim,
+    message: str,
+    code: str,
+    retryable: bool,
+    retry_after: float | None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Retry later if allowed (a new attempt, asking only for what is missing), else fail."""
     now = utcnow()
-    values: dict[str, Any] = {"error": message, "error_code": code, "checkpoint": None}
+    values: dict[str, Any] = {
+        "error": message,
+        "error_params": params,
+        "error_code": code,
+        "checkpoint": None,
+    }
     if retryable and claim.retry_count < claim.max_retries:
         due = now + timedelta(seconds=backoff(claim.retry_count, retry_after))
         values.update(
@@ -272,6 +283,7 @@ def retry(transform_id: int) -> bool:
             status="pending",
             retry_count=0,
             error=None,
+            error_params=None,
             error_code=None,
             checkpoint=None,
             progress_message=N_("Waiting for a worker…"),

@@ -57,7 +57,9 @@ class Transform(db.Model):
     # Results written and wanted; the total is NULL while the kind cannot know it.
     progress_done: Mapped[int | None]
     progress_total: Mapped[int | None]
+    # The last attempt's error: a message key and its parameters, like the progress message.
     error: Mapped[str | None] = mapped_column(Text)
+    error_params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # The error's class (timeout, rate_limited, bad_output, …), for retries and figures.
     error_code: Mapped[str | None] = mapped_column(String(40))
     # Tries of the work: a retry after an error is a new attempt; a takeover that continues

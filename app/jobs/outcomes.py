@@ -12,19 +12,26 @@ class Outcome(Exception):
 
 
 class Retryable(Outcome):
-    """This attempt failed; another may succeed (after `retry_after` seconds at the least)."""
+    """This attempt failed; another may succeed (after `retry_after` seconds at the least).
+    The message is a key, `params` fill it when shown."""
 
-    def __init__(self, message: str, code: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str,
+        retry_after: float | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.message, self.code, self.retry_after = message, code, retry_after
+        self.message, self.code, self.retry_after, self.params = message, code, retry_after, params
 
 
 class Permanent(Outcome):
     """No attempt will succeed: the job fails now."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: str, params: dict[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message, self.code = message, code
+        self.message, self.code, self.params = message, code, params
 
 
 class Ask(Outcome):

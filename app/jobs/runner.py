@@ -78,9 +78,9 @@ def end(ctx: JobContext) -> None:
     try:
         message = ctx.kind.run(ctx)
     except llm.LlmError as error:
-        failure = Retryable(error.message, error.code, error.retry_after)
+        failure = Retryable(error.message, error.code, error.retry_after, error.params)
         if not error.retryable:
-            failure = Permanent(error.message, error.code)
+            failure = Permanent(error.message, error.code, error.params)
         return _failed(ctx, failure)
     except OutputError as error:
         return _failed(ctx, Retryable(str(error), "bad_output"))
@@ -109,5 +109,7 @@ def end(ctx: JobContext) -> None:
 def _failed(ctx: JobContext, failure: Retryable | Permanent) -> None:
     retryable = isinstance(failure, Retryable)
     retry_after = failure.retry_after if isinstance(failure, Retryable) else None
-    values = lifecycle.after_error(ctx.claim, failure.message, failure.code, retryable, retry_after)
+    values = lifecycle.after_error(
+        ctx.claim, failure.message, failure.code, retryable, retry_after, failure.params
+    )
     ctx.write(**values)

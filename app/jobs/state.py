@@ -65,6 +65,13 @@ def progress_text(job: Transform) -> str:
     return gettext(job.progress_message, **(job.progress_params or {}))
 
 
+def error_text(job: Transform) -> str:
+    """A job's last error in the reader's language (stored as a key with parameters)."""
+    if not job.error:
+        return ""
+    return gettext(job.error, **(job.error_params or {}))
+
+
 def job_json(t: Transform, project_name: str | None = None) -> dict[str, Any]:
     """A job as every JSON answer shows it (lists, one job, stream events, the kinds' own
     endpoints embed it): one shape, built here only."""
@@ -78,7 +85,7 @@ def job_json(t: Transform, project_name: str | None = None) -> dict[str, Any]:
         "progressMessage": progress_text(t),
         "progressDone": t.progress_done,
         "progressTotal": t.progress_total,
-        "error": gettext(t.error) if t.error else None,
+        "error": error_text(t) or None,
         "errorCode": t.error_code,
         "attempt": t.attempt,
         "retryCount": t.retry_count,

@@ -109,7 +109,7 @@ class UserView:
         html = render_template(
             "notifications/_notice.html", job=job, project_name=name, away=False, csrf=None
         )
-        return partial("#notices", "beforeend", html)
+        return partial("#notices", "afterbegin", html)  # newest first, like the page
 
     def _acknowledge(self, job_id: int) -> str:
         """The page watching the job saw it end: it says so itself (a stream the server still

@@ -21,17 +21,24 @@ LIFE = ""
 
 class LlmError(Exception):
     """A provider failure, classified: may another attempt succeed, and when; `code` names
-    the class for retries and figures."""
+    the class for retries and figures. The message is a key, `params` fill it when shown."""
 
     def __init__(
-        self, message: str, *, retryable: bool, code: str, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: str,
+        retry_after: float | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message, self.retryable, self.retry_after, self.code = (
+        super().__init__(message % params if params else message)
+        self.message, self.retryable, self.retry_after, self.code, self.params = (
             message,
             retryable,
             retry_after,
             code,
+            params,
         )
 
 
@@ -277,17 +284,19 @@ def classify(error: Exception) -> LlmError:
     if isinstance(error, openai.APIStatusError):
         status = error.status_code
         if status >= 500:
-            message = f"The model's server failed (HTTP {status})."
-            return LlmError(message, retryable=True, code="server_error")
+            message = N_("The model's server failed (HTTP %(status)d).")
+            return LlmError(message, retryable=True, code="server_error", params={"status": status})
         code, message = _HINTS.get(
-            status, ("rejected", f"The model's server rejected the request (HTTP {status}).")
+            status, ("rejected", N_("The model's server rejected the request (HTTP %(status)d)."))
         )
-        return LlmError(message, retryable=False, code=code)
+        return LlmError(message, retryable=False, code=code, params={"status": status})
     if isinstance(error, httpx2.TransportError | openai.APIError):
         broke = N_("The connection to the model broke off mid-answer.")
         return LlmError(broke, retryable=True, code="connection")
     if isinstance(error, ValueError):
         # The client hands on a garbled server-sent event as a bare JSON error.
         return LlmError(N_("The model's stream was garbled."), retryable=True, code="garbled")
-    message = f"Unexpected model error ({type(error).__name__})."
-    return LlmError(message, retryable=False, code="internal")
+    message = N_("Unexpected model error (%(name)s).")
+    return LlmError(
+        message, retryable=False, code="internal", params={"name": type(error).__name__}
+    )

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.jobs.control import answer
 from app.jobs.models import ACTIVE, RESULT_ROLE, LlmTransform, Transform
 from app.jobs.starting import Started, start_job
-from app.jobs.state import params_of
+from app.jobs.state import error_text, params_of
 from app.outline.kind import OUTLINE_TYPE
 from app.research.kind import ANSWER_MAX, RESEARCH, RESULT_TYPE, ResearchParams
 from app.research.render import markdown_html
@@ -170,7 +170,7 @@ class Session:
             "lastPolledAt": self.provider("polled_at", "polledAt"),
             "note": self.note,
             "progress": t.progress,
-            "errorMessage": _(t.error) if t.error else None,
+            "errorMessage": error_text(t) or None,
             "startedAt": iso(t.created_at),
             "completedAt": iso(t.finished_at) if t.status == "completed" else None,
             "url": url_for("jobs.show", job_id=t.id),
