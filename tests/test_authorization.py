@@ -49,6 +49,8 @@ NEEDS |= dict.fromkeys(
         "projects.add_member_page",
         "projects.change_member_page",
         "projects.remove_member_page",
+        "projects.delete_page",
+        "api.delete_project_api",
     ],
     "manage",
 )
@@ -171,8 +173,9 @@ def requests_of(app, ids: dict) -> list[tuple[str, str, str, dict]]:
             url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method, url, query))
-    # Removing the member the sweep names comes last: every other route still finds them.
-    return sorted(found, key=lambda request: "remove" in request[0])
+    # Removing the member the sweep names (and deleting the project, refused while its job
+    # waits) come last: every other route still finds them.
+    return sorted(found, key=lambda request: "remove" in request[0] or "delete" in request[0])
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: p.name)

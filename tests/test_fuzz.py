@@ -60,6 +60,7 @@ BODIES = {  # a valid body per JSON endpoint
     "api.research_cancel": {"sessionId": "<session>"},
     "api.add_member_api": {"username": "bo", "role": "viewer"},
     "api.change_member_api": {"role": "collaborator"},
+    "api.change_project_api": {"name": "P", "description": "d", "archived": False},
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},

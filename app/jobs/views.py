@@ -29,7 +29,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 def index(query: JobsQuery) -> str:
     """Every job of the writer: running, waiting, finished; filtered, newest first."""
     page = list_jobs(current_user.id, query, query.before)
-    projects = db.session.scalars(visible_projects(current_user.id)).all()
+    projects = db.session.scalars(visible_projects(current_user.id, archived=None)).all()
     return render_template(
         "jobs/index.html", page=page, filters=query, groups=GROUPS, kinds=KINDS, projects=projects
     )

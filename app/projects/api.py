@@ -3,11 +3,12 @@
 from typing import Any
 
 from app.api import api, api_user
+from app.clock import iso
 from app.extensions import db
 from app.inputs import Inputs, Text, accepts
 from app.lineage import lineage
 from app.projects.access import project_for
-from app.projects.domain import create_project
+from app.projects.domain import archive, create_project, delete_project, rename
 from app.projects.members import (
     add_member,
     change_role,
@@ -15,6 +16,7 @@ from app.projects.members import (
     members_of,
     remove_member,
 )
+from app.projects.models import Project
 
 NAME_MAX, DESCRIPTION_MAX = 120, 2000
 
@@ -31,6 +33,44 @@ def create_project_api(body: NewProject) -> tuple[dict[str, Any], int]:
     project = create_project(api_user(), body.name, body.description)
     db.session.commit()
     return {"projectId": project.id}, 201
+
+
+class ProjectChange(Inputs):
+    name: Text(NAME_MAX, min_length=1) | None = None
+    description: Text(DESCRIPTION_MAX) | None = None
+    archived: bool | None = None
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "projectId": project.id,
+        "name": project.name,
+        "description": project.description,
+        "archived": project.archived_at is not None,
+        "createdAt": iso(project.created_at),
+    }
+
+
+@api.patch("/projects/<id:project_id>")
+@accepts(body=ProjectChange, lazy=True)
+def change_project_api(project_id: int, body: Any) -> dict[str, Any]:
+    """Rename a project or archive it (and back): 200 with the project."""
+    project = project_for(api_user().id, project_id, write=True)
+    change = body()
+    if change.name is not None or change.description is not None:
+        rename(project, change.name or project.name, change.description)
+    if change.archived is not None:
+        archive(project, change.archived)
+    db.session.commit()
+    return project_json(project)
+
+
+@api.delete("/projects/<id:project_id>")
+def delete_project_api(project_id: int) -> tuple[str, int]:
+    """Delete a project and everything in it (its owner only): 204; 409 while a job runs."""
+    delete_project(project_for(api_user().id, project_id, manage=True))
+    db.session.commit()
+    return "", 204
 
 
 @api.get("/projects/<id:project_id>/lineage")

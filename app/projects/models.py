@@ -20,6 +20,8 @@ class Project(db.Model):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Hidden from the projects list until restored; nothing else changes.
+    archived_at: Mapped[datetime | None]
 
 
 class ProjectMember(db.Model):
@@ -35,14 +37,20 @@ class ProjectMember(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def visible_projects(user_id: int):  # noqa: ANN201 - a Select of Project
-    """Projects the user is a member of, newest first."""
-    return (
+def visible_projects(user_id: int, archived: bool | None = False):  # noqa: ANN201 - a Select
+    """Projects the user is a member of, newest first: the current ones (archived=False), the
+    archived ones (True) or all (None)."""
+    query = (
         select(Project)
         .join(ProjectMember, ProjectMember.project_id == Project.id)
         .where(ProjectMember.user_id == user_id)
         .order_by(Project.created_at.desc(), Project.id.desc())
     )
+    if archived is not None:
+        query = query.where(
+            Project.archived_at.is_not(None) if archived else Project.archived_at.is_(None)
+        )
+    return query
 
 
 def membership(project_id: int, user_id: int) -> ProjectMember | None:

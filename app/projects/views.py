@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from app.errors import Refused
@@ -15,7 +15,7 @@ from app.jobs.models import IS_JOB, Transform
 from app.jobs.state import results_of
 from app.lineage import drawing
 from app.projects.access import WRITERS, project_for
-from app.projects.domain import create_project
+from app.projects.domain import archive, cards, create_project, delete_project, rename
 from app.projects.forms import ProjectForm
 from app.projects.members import add_member, change_role, members_of, remove_member
 from app.projects.models import membership, visible_projects
@@ -39,9 +39,21 @@ def index() -> str | Response | tuple[str, int]:
         project = create_project(current_user, form.name.data, form.description.data or "")
         db.session.commit()
         return redirect(url_for("projects.show", project_id=project.id), 303)
-    projects = db.session.scalars(visible_projects(current_user.id)).all()
+    archived = request.args.get("archived") == "1"
+    projects = db.session.scalars(visible_projects(current_user.id, archived=archived)).all()
+    hidden = db.session.scalar(
+        select(func.count()).select_from(
+            visible_projects(current_user.id, archived=True).subquery()
+        )
+    )
     status = 422 if form.errors else 200
-    return render_template("projects/index.html", projects=projects, form=form), status
+    return render_template(
+        "projects/index.html",
+        cards=cards(list(projects)),
+        form=form,
+        archived=archived,
+        hidden=hidden,
+    ), status
 
 
 @bp.get("/<id:project_id>")
@@ -70,6 +82,56 @@ def show(project_id: int) -> str:
         members=members_of(project.id),
         role=membership(project.id, current_user.id).role,
     )
+
+
+# ---- the project itself: rename, archive, delete (plain forms; the API does the same) ------
+
+
+@bp.post("/<id:project_id>/rename")
+@login_required
+def rename_page(project_id: int) -> Response:
+    project = project_for(current_user.id, project_id, write=True)
+    form = ProjectForm()
+    if form.validate_on_submit():
+        rename(project, form.name.data, form.description.data or "")
+        db.session.commit()
+        flash(_("The project is renamed."))
+    else:
+        flash(next(iter(form.errors.values()))[0])
+    return redirect(url_for("projects.show", project_id=project.id) + "#settings", 303)
+
+
+@bp.post("/<id:project_id>/archive")
+@login_required
+def archive_page(project_id: int) -> Response:
+    project = project_for(current_user.id, project_id, write=True)
+    archived = request.form.get("archived") != "0"
+    archive(project, archived)
+    db.session.commit()
+    if archived:
+        flash(_("“%(name)s” is archived: find it under “Archived”.", name=project.name))
+        return redirect(url_for("projects.index"), 303)
+    flash(_("“%(name)s” is back in your projects.", name=project.name))
+    return redirect(url_for("projects.show", project_id=project.id), 303)
+
+
+@bp.route("/<id:project_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_page(project_id: int) -> Response | str:
+    """A confirmation page, then the deletion (refused while a job of it is active)."""
+    project = project_for(current_user.id, project_id, manage=True)
+    if request.method == "GET":
+        return render_template("projects/delete.html", project=project, card=cards([project])[0])
+    name = project.name
+    try:
+        delete_project(project)
+        db.session.commit()
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message)
+        return redirect(url_for("projects.show", project_id=project_id) + "#settings", 303)
+    flash(_("“%(name)s” and everything in it are deleted.", name=name))
+    return redirect(url_for("projects.index"), 303)
 
 
 # ---- members (plain forms; the API does the same in JSON) -----------------------------------
