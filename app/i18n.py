@@ -1,10 +1,16 @@
 """Interface languages: the locale of a request, the reader's choice of it, and marking text
 translated when shown."""
 
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from app.clock import utcnow
 from app.redirects import safe_next
 
 LOCALES = ("zh", "en")
@@ -12,6 +18,7 @@ LOCALES = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 COOKIE = "language"
 COOKIE_SECONDS = 400 * 24 * 3600  # the longest a browser keeps a cookie
+ZONE_COOKIE = "tz"  # the browser's time zone, as its JavaScript tells it
 
 bp = Blueprint("languages", __name__)
 
@@ -21,10 +28,59 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional name for a deferre
     return message
 
 
+def _account() -> Any:
+    """The signed-in person, if any (their settings come before everything else)."""
+    from flask_login import current_user
+
+    return current_user if current_user and current_user.is_authenticated else None
+
+
 def account_language() -> str | None:
-    """The signed-in person's own setting, which comes before everything else: none yet (an
-    account language, once accounts have one, is read here)."""
-    return None
+    account = _account()
+    return account.language if account is not None else None
+
+
+def known_zone(name: str | None) -> str | None:
+    """The name if it is a time zone this machine knows (tzdata ships with the app)."""
+    if not name or len(name) > 64:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def select_timezone() -> str:
+    """The person's time zone: their account's, else the one their browser told us (a cookie
+    set by static/timezone.js), else Asia/Shanghai for Chinese and UTC for English."""
+    if not has_request_context():
+        return "UTC"
+    account = _account()
+    for chosen in (account.time_zone if account else None, request.cookies.get(ZONE_COOKIE)):
+        if known_zone(chosen):
+            return str(chosen)
+    return "Asia/Shanghai" if str(get_locale()) == "zh" else "UTC"
+
+
+def ago(moment: datetime) -> str:
+    """How long ago, the same for every reader (for blocks streamed to many at once)."""
+    return format_timedelta(moment - utcnow(), add_direction=True, threshold=1.1)
+
+
+def when(moment: datetime | None) -> Markup:
+    """A moment as a reader reads it: "3 分钟前" within the day, else the date and time in
+    their time zone; the exact time (ISO, UTC) in the element for machines and tooltips."""
+    if moment is None:
+        return Markup("")
+    ago = utcnow() - moment
+    full = format_datetime(moment, "yyyy-MM-dd HH:mm")
+    shown = format_timedelta(-ago, add_direction=True, threshold=1.1)
+    if not timedelta(0) <= ago < timedelta(days=1):
+        shown = full
+    return Markup('<time datetime="{}Z" title="{}">{}</time>').format(
+        moment.isoformat(timespec="seconds"), full, shown
+    )
 
 
 def select_locale() -> str:
@@ -49,6 +105,13 @@ def choose() -> Response:
     language = request.form.get("language")
     if language not in LOCALES:
         abort(400)
+    account = _account()
+    if account is not None:  # a signed-in choice follows the person to every device
+        from app.extensions import begin_write, db
+
+        begin_write()
+        account.language = language
+        db.session.commit()
     response = redirect(safe_next(request.form.get("next"), url_for("auth.home")), 303)
     response.set_cookie(
         COOKIE,

@@ -13,11 +13,11 @@ from markupsafe import Markup, escape
 
 from app import errors
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-from app.i18n import html_lang, select_locale
+from app.i18n import ago, html_lang, select_locale, select_timezone, when
 from app.inputs import IdConverter
 from app.jobs.kinds import KINDS, label_of
 from app.jobs.listing import active_count
-from app.jobs.state import error_text, progress_text
+from app.jobs.state import error_text, progress_text, seconds_until, timing
 from app.kinds import register_kinds
 from app.llm import is_demo
 
@@ -62,7 +62,7 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -95,12 +95,16 @@ def init_app(app: Flask) -> None:
         kind_label=label_of,
         progress_text=progress_text,
         error_text=error_text,
+        job_timing=timing,
+        seconds_until=seconds_until,
         results_label=lambda name: KINDS[name].results_label() if name in KINDS else name,
         active_jobs_count=lambda: active_count(current_user.id),
         unseen_notices=lambda: unseen(current_user.id),
         live_url=None,
     )
     app.jinja_env.filters["rawtext"] = rawtext
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["ago"] = ago
     app.url_defaults(_static_version)
     app.after_request(_headers)
     errors.init_app(app)

@@ -3,8 +3,9 @@ every other session) and their API tokens (a new one shown once; listed with las
 revoked)."""
 
 from typing import Any
+from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
@@ -14,9 +15,13 @@ from app import audit
 from app.auth.forms import NameForm, PasswordForm, TokenForm
 from app.auth.models import ApiToken, verify_password
 from app.extensions import begin_write, db
+from app.i18n import LOCALES, known_zone, select_timezone
 from app.inputs import storable
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+ZONES = sorted(
+    z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+)
 
 
 def _page(status: int = 200, secret: str | None = None, **forms: Any) -> tuple[str, int]:
@@ -28,6 +33,8 @@ def _page(status: int = 200, secret: str | None = None, **forms: Any) -> tuple[s
     name_form = forms.get("name_form") or NameForm(display_name=current_user.display_name or "")
     return render_template(
         "auth/account.html",
+        zones=ZONES,
+        current_zone=select_timezone(),
         name_form=name_form,
         password_form=forms.get("password_form") or PasswordForm(),
         token_form=forms.get("token_form") or TokenForm(),
@@ -53,6 +60,23 @@ def rename() -> Response | tuple[str, int]:
     current_user.display_name = storable(" ".join((form.display_name.data or "").split())) or None
     db.session.commit()
     flash(_("Your name is saved."))
+    return redirect(url_for("account.show"), 303)
+
+
+@bp.post("/preferences")
+@login_required
+def preferences() -> Response | tuple[str, int]:
+    """The interface language and the time zone (empty: from the browser)."""
+    language = request.form.get("language", "")
+    zone = request.form.get("time_zone", "")
+    if language not in ("", *LOCALES) or (zone and known_zone(zone) is None):
+        flash(_("Choose a language and a time zone from the lists."))
+        return redirect(url_for("account.show") + "#preferences", 303)
+    begin_write()
+    current_user.language = language or None
+    current_user.time_zone = zone or None
+    db.session.commit()
+    flash(_("Your language and time zone are saved."))
     return redirect(url_for("account.show"), 303)
 
 

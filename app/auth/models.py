@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(40), unique=True)
     # How the person is named to others, in any script; None: the username.
     display_name: Mapped[str | None] = mapped_column(String(80))
+    # The interface language and time zone the person chose; None: from the browser.
+    language: Mapped[str | None] = mapped_column(String(5))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
     # Bumped on logout so every cookie signed before it stops working.
     session_version: Mapped[int] = mapped_column(default=1)
