@@ -101,6 +101,12 @@ def test_from_an_idea_to_an_exported_outline(browser, server, provider, make_use
 
         # The header's first sections appear while the model holds; a reload shows them too.
         until(lambda: results_title(page), lambda t: t == "咖啡店的秘密", timeout=30)
+        if javascript:  # every section before the pause is in (the title came first)
+            until(
+                lambda: page.locator("#job_results").text_content() or "",
+                lambda text: "沈氏集团" in text,
+                timeout=30,
+            )
         page.reload()
         assert results_title(page) == "咖啡店的秘密"
         assert "沈氏集团" in page.locator("#job_results").text_content()

@@ -127,3 +127,47 @@ def test_the_cli_adds_a_member(app, client, make_user):
         for m in client.get(members_url(project), headers=mei.bearer).json["members"]
     }
     assert roles == {"mei": "owner", "vi": "viewer"}
+
+
+def test_a_members_job_reaches_the_others_live_but_its_notice_stays_the_starters(
+    app, api, web, make_user, provider
+):
+    import threading
+
+    import httpx2
+    from support import events, ideas_json, wait_for
+
+    mei, cole = make_user("mei"), make_user("cole")
+    owner = api(mei)
+    project = owner.post("/api/projects", json={"name": "Shared"}).json()["projectId"]
+    owner.post(members_url(project), json={"username": "cole", "role": "collaborator"})
+    provider.script("team1", ideas_json([("Alpha", "One."), ("Beta", "Two.")]), delay_ms=20)
+    tab = web().login(mei)
+    seen: list[str] = []
+
+    stop = threading.Event()
+
+    def listen() -> None:
+        try:
+            with tab.http.stream("GET", "/live/events", params={"rows": "1"}, timeout=30) as page:
+                for event in events(page):
+                    seen.append(event.data)
+                    if stop.is_set():
+                        return
+        except httpx2.HTTPError:  # the test ended and closed the tab under the stream
+            return
+
+    threading.Thread(target=listen, daemon=True).start()
+    wait_for(lambda: seen)  # the owner's Jobs page stream is open
+    params = {**BRAINSTORM_PARAMS, "requirements": "[[script:team1]]"}
+    started = api(cole).post("/api/brainstorm/start", json={"projectId": project, "params": params})
+    job = started.json()["transformId"]
+    wait_for(lambda: api(cole).get(f"/api/jobs/{job}").json()["status"] == "completed")
+    # The owner's Jobs row followed the collaborator's job; the toast is the starter's only.
+    wait_for(lambda: any(f"job_row_{job}" in m and "status-completed" in m for m in seen))
+    assert not any(f'id="notice_{job}"' in m for m in seen)
+    stop.set()
+    # The owner opening the job does not clear the collaborator's notice.
+    tab.http.get(f"/jobs/{job}")
+    colleague = web().login(cole)
+    assert f'id="notice_{job}"' in colleague.http.get("/projects/").text

@@ -16,9 +16,10 @@ from app.jobs.queue import dequeue, enqueue, enqueue_cleanup
 from app.jobs.starting import check_capacity
 
 
-def mark_seen(transform: Transform) -> None:
-    """The writer has seen how the job ended: its notice goes away in every tab."""
-    mark_all_seen(Transform.id == transform.id)
+def mark_seen(transform: Transform, user_id: int) -> None:
+    """The person who started the job has seen how it ended: its notice goes away in every
+    tab. Another member looking at it changes nothing (the notice is the starter's)."""
+    mark_all_seen(Transform.id == transform.id, Transform.created_by == user_id)
 
 
 def mark_all_seen(*where: ColumnElement[bool]) -> None:

@@ -42,7 +42,7 @@ def show(job_id: int) -> str:
     transform = job_for(current_user.id, job_id)
     news = transform.finished_at is not None or transform.status == "needs_input"
     if news and transform.seen_at is None:
-        mark_seen(transform)
+        mark_seen(transform, current_user.id)
     state = load_state(transform)
     return render_template("jobs/show.html", state=state, project=state.project)
 

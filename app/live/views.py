@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.inputs import Filter, Id, Inputs, Text, accepts
 from app.jobs.access import job_for
-from app.jobs.listing import active_count, with_projects
+from app.jobs.listing import active_count, member_of, with_projects
 from app.jobs.models import Transform
 from app.live import cursor
 from app.live.feed import Feed, Update, sse
@@ -87,10 +87,12 @@ class UserView:
         html = render_template("_nav_jobs.html", active_jobs=active_count(self.user_id))
         return partial("#nav_jobs", "outerHTML", html)
 
-    def _job(self, job_id: int) -> tuple[Transform, str] | None:
-        rows = with_projects(
-            Transform.id == job_id, Transform.created_by == self.user_id, order_by=(), limit=1
-        )
+    def _job(self, job_id: int, started: bool = False) -> tuple[Transform, str] | None:
+        """A job of the user's projects (one the user started, for a notice)."""
+        where = [Transform.id == job_id, Transform.project_id.in_(member_of(self.user_id))]
+        if started:
+            where.append(Transform.created_by == self.user_id)
+        rows = with_projects(*where, order_by=(), limit=1)
         return rows[0] if rows else None
 
     def _row(self, job_id: int) -> str:
@@ -102,7 +104,7 @@ class UserView:
         return partial(f"#job_row_{job_id}", "outerHTML", html)
 
     def _toast(self, job_id: int) -> str:
-        found = self._job(job_id)
+        found = self._job(job_id, started=True)  # only the person who started it is told
         if found is None or found[0].seen_at is not None:
             return ""
         job, name = found

@@ -35,7 +35,7 @@ def unseen(user_id: int) -> list[tuple[Transform, str]]:
 @login_required
 def dismiss(job_id: int) -> Response | tuple[str, int]:
     """Mark the job's outcome seen, in every tab."""
-    mark_seen(job_for(current_user.id, job_id))
+    mark_seen(job_for(current_user.id, job_id), current_user.id)
     return _dismissed()  # htmx removes the notice by its swap
 
 
