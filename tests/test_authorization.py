@@ -29,6 +29,7 @@ OWN_THINGS |= {"notifications.dismiss_all"}
 OWN_THINGS |= {"api.running_jobs", "api.recent_completions", "api.create_project_api"}
 OWN_THINGS |= {"api.start_brainstorm", "api.start_outline_api"}
 OWN_THINGS |= {"account.show", "account.rename", "account.change_password", "account.create_token"}
+OWN_THINGS |= {"account.preferences"}
 # Routes to a person's own things named in the path (the owner's, in the sweep).
 PERSONAL = {"account.revoke_token"}
 # What each role of a member may do to a project's objects.
