@@ -39,6 +39,7 @@ ROLES = {
     "params": lambda: _("params"),
     "result": lambda: _("result"),
     "source": lambda: _("source"),
+    "reference": lambda: _("reference"),
     "context": lambda: _("context"),
     "questions": lambda: _("questions"),
     "answers": lambda: _("answers"),

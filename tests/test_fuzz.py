@@ -76,7 +76,8 @@ FORM_VALUES = {  # what a writer types into the forms whose page leaves them emp
 KEYS = {"api.start_outline_api": "fuzz-outline", "api.start_research_api": "fuzz-research"}
 DOWNLOADS = {"api.outline_export_api", "research.export"}  # answers Markdown, HTML or JSON as asked
 EPISODE = Episode(number=1).model_dump(by_alias=True)  # Idempotency-Keys other than KEY
-QUERY_NAMES = {"static": ["v"]}  # read outside a declared query model
+# Query names read outside a declared query model.
+QUERY_NAMES = {"static": ["v"], "brainstorm.new": ["from", "referenceArtifactId"]}
 HEADERS = {"live.events": "Last-Event-ID", "api.transform_stream": "Last-Event-ID"}
 HEADERS |= {"api.start_brainstorm": "Idempotency-Key", "api.start_outline_api": "Idempotency-Key"}
 HEADERS |= {"api.start_research_api": "Idempotency-Key"}

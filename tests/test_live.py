@@ -238,3 +238,57 @@ def test_page_stream_sends_the_blocks_as_partials(api, web, make_user, provider)
     assert all(m.event == "message" for m in messages)
     assert all(m.id for m in messages if "#job_raw" in m.data)  # the job's cursor
     assert messages[-1].data.count('class="idea"') == 3
+
+
+def block(message: str, target: str) -> str | None:
+    """What a page-stream message puts into a block (None: it leaves the block alone)."""
+    found = re.search(rf'<hx-partial hx-target="#{target}" [^>]*>(.*?)</hx-partial>', message, re.S)
+    return found.group(1) if found else None
+
+
+def test_the_idea_being_written_has_a_block_of_its_own(api, web, make_user, provider):
+    """Each flush updates #job_partial with the idea being written; #job_results changes only
+    when an idea completes; a reload mid-idea shows the same; the block empties at the end."""
+    account = make_user()
+    http = api(account)
+    content = ideas_json(IDEAS)
+    held = content.index("two.")  # inside the second idea's body
+    provider.script("writing", content, token_chars=1, delay_ms=15, pause_at=held)
+    job_id = start(http, "writing")
+    browser = web().login(account)
+    messages = []
+    with browser.http.stream("GET", "/live/events", params={"job": job_id, "after": "0.0"}) as r:
+        for event in events(r):
+            messages.append(event.data)
+            if "A body," in (block(event.data, "job_partial") or ""):
+                break  # the model holds in the middle of the second idea
+    live = [m for m in messages[2:] if block(m, "job_partial") is not None]  # past catch-ups
+    titles = [t for m in live if (t := re.search(r"<h3>(.*?)</h3>", block(m, "job_partial")))]
+    assert [t.group(1) for t in titles][-1] == "Second"
+    assert {"雨夜重逢", "Second"} <= {t.group(1) for t in titles}  # each idea as it was written
+    second = [m for m in live if "Second" in block(m, "job_partial")]
+    assert len(second) >= 3  # updated flush after flush …
+    assert all(block(m, "job_results") is None for m in second)  # … without the results block
+    # The first idea's completion re-rendered the results once, and emptied the block.
+    completed = [m for m in live if 'class="idea"' in (block(m, "job_results") or "")]
+    assert completed and "雨夜重逢" not in block(completed[0], "job_partial")
+
+    # A reload while the model holds mid-idea shows the same block, from the database.
+    wait_for(lambda: stored_raw(http, job_id) == content[:held])
+    page = browser.http.get(f"/jobs/{job_id}").text
+    shown = re.search(r'<div id="job_partial"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "<h3>Second</h3>" in shown and "A body," in shown
+    assert page.count('class="idea"') == 1
+    # The stream that page opens starts with the same block.
+    with browser.http.stream(
+        "GET", "/live/events", params={"job": job_id, "after": job(http, job_id)["cursor"]}
+    ) as r:
+        first = next(m.data for m in events(r) if block(m.data, "job_status") is not None)
+    assert "<h3>Second</h3>" in block(first, "job_partial")
+
+    provider.release("writing")
+    assert finished(http, job_id)["status"] == "completed"
+    with browser.http.stream("GET", "/live/events", params={"job": job_id, "after": "0.0"}) as r:
+        end = next(m.data for m in events(r) if block(m.data, "job_status") is not None)
+    assert 'id="job_partial" class="writing"></div>' in block(end, "job_partial")
+    assert block(end, "job_results").count('class="idea"') == 3

@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from app.api import api, api_user
 from app.brainstorm.ideas import ideas_of, library
 from app.brainstorm.kind import BRAINSTORM
+from app.brainstorm.kind import start_brainstorm as record_brainstorm
 from app.brainstorm.params import BrainstormParams
 from app.errors import fail
 from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
-from app.jobs.starting import idempotency_key, limit_starts, start_job
+from app.jobs.starting import idempotency_key, limit_starts
 from app.jobs.state import error_text, load_state, progress_text
 from app.projects.access import project_for
 
@@ -40,7 +41,7 @@ def start_brainstorm(body: StartBrainstorm) -> tuple[dict[str, Any], int]:
     project = project_for(api_user().id, body.project_id, write=True)
     key = idempotency_key()
     return api_start(
-        lambda: start_job(BRAINSTORM, project.id, api_user().id, body.params, key),
+        lambda: record_brainstorm(project.id, api_user().id, body.params, key),
         _("A brainstorm is already running for this project."),
         _started,
     )
@@ -69,6 +70,7 @@ def ideation(run_id: int) -> dict[str, Any]:
         "genreProportions": state.params["genreProportions"],
         "userInput": state.params["requirements"],
         "numIdeas": state.params["numIdeas"],
+        "referenceArtifactId": state.params.get("referenceArtifactId"),
         "ideas": [
             {
                 "title": idea.data.get("title", ""),

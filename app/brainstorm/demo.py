@@ -70,6 +70,8 @@ def demo_reply(messages: list[dict[str, str]]) -> str:
     paths = paths or [["女频"], ["男频"], ["悬疑"], ["现实"]]
     count = _count(raw.get("numIdeas"))
     avoid = raw.get("avoidTitles") if isinstance(raw.get("avoidTitles"), list) else []
+    reference = raw.get("reference") if isinstance(raw.get("reference"), dict) else {}
+    avoid = [*avoid, reference.get("title")]  # "more like" an idea is never the idea again
     used = {t.strip().casefold() for t in avoid if isinstance(t, str)}
     default_pf = "短视频平台" if zh else "short-video feeds"
     pf = " ".join(platform.split())[:30] or default_pf

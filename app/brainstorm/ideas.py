@@ -3,9 +3,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
+from app.errors import Refused
 from app.extensions import db
 from app.inputs import Inputs, Text
 from app.jobs.models import IS_JOB, RESULT_ROLE, Transform
@@ -34,6 +36,16 @@ IDEA_EDITING = Editable(
     to_form=lambda data: {"title": data.get("title", ""), "body": data.get("body", "")},
     from_form=lambda form: {"title": form.get("title", ""), "body": form.get("body", "")},
 )
+
+
+def reference_for(project_id: int, artifact_id: int) -> Artifact:
+    """An idea version of the project for a brainstorm to vary from (422 naming the field
+    otherwise)."""
+    idea = db.session.get(Artifact, artifact_id)
+    if idea is None or idea.project_id != project_id or idea.type != IDEA_TYPE:
+        message = _("Choose an idea of this project for the new ideas to vary from.")
+        raise Refused(422, message, field="referenceArtifactId")
+    return idea
 
 
 @dataclass

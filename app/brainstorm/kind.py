@@ -8,11 +8,20 @@ from flask_babel import gettext as _
 
 from app.brainstorm.catalog import english_path, writes_english
 from app.brainstorm.demo import demo_reply
-from app.brainstorm.ideas import BODY_MAX, IDEA_TYPE, TITLE_MAX, library, recent_titles
+from app.brainstorm.ideas import (
+    BODY_MAX,
+    IDEA_TYPE,
+    TITLE_MAX,
+    library,
+    recent_titles,
+    reference_for,
+)
 from app.brainstorm.params import BrainstormParams
+from app.brainstorm.writing import idea_being_written
 from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind
 from app.jobs.recipes import stream_items
+from app.jobs.starting import Started, start_job
 
 SYSTEM_PROMPT = """You are a story developer for short vertical-video dramas (1-3 minute
 episodes on platforms such as Douyin, Kuaishou and TikTok). You write original, concrete
@@ -26,16 +35,28 @@ def build_messages(
     params: dict[str, Any],
     kept: list[dict[str, Any]],
     earlier: Sequence[str] = (),
+    reference: dict[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    """The prompt: what to write, and the titles not to repeat (what earlier attempts already
-    wrote, and what the project's last brainstorms did)."""
+    """The prompt: what to write, the titles not to repeat (what earlier attempts already
+    wrote, and what the project's last brainstorms did), and the idea to vary from, if any."""
     request = {**params, "numIdeas": params["numIdeas"] - len(kept)}
+    request.pop("referenceArtifactId", None)  # the model reads the idea itself
     if writes_english(params["platform"]):
         request["genrePaths"] = [english_path(path) for path in params["genrePaths"]]
     request["avoidTitles"] = list(dict.fromkeys([idea["title"] for idea in kept] + list(earlier)))
+    vary = ""
+    if reference is not None:
+        request["reference"] = {
+            "title": str(reference.get("title", "")),
+            "body": str(reference.get("body", "")),
+        }
+        vary = (
+            "; the writer wants more like the reference idea: keep what makes it appealing, "
+            "but give each idea its own premise, characters and twist, never a retelling of it"
+        )
     user = (
         f"Write {request['numIdeas']} story ideas for these parameters "
-        "(genre proportions are percentages of emphasis; do not repeat avoidTitles):\n"
+        f"(genre proportions are percentages of emphasis; do not repeat avoidTitles{vary}):\n"
         f"<params>{json.dumps(request, ensure_ascii=False)}</params>"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -60,6 +81,7 @@ class Brainstorm(JobKind):
     params_template = "brainstorm/_params.html"
     results_template = "brainstorm/_ideas.html"
     project_template = "brainstorm/_project.html"
+    partial_template = "brainstorm/_writing.html"
 
     def label(self) -> str:
         return _("Brainstorm")
@@ -67,10 +89,15 @@ class Brainstorm(JobKind):
     def results_label(self) -> str:
         return _("Ideas")
 
+    def partial(self, tail: str, *, whole: bool) -> dict[str, Any] | None:
+        return idea_being_written(tail, whole)
+
     def run(self, ctx: JobContext) -> str:
+        earlier = recent_titles(ctx.claim.project_id, ctx.id)
+        reference = next(iter(ctx.inputs.get("reference", [])), None)
         return stream_items(
             ctx,
-            build_messages(ctx.params, ctx.results, recent_titles(ctx.claim.project_id, ctx.id)),
+            build_messages(ctx.params, ctx.results, earlier, reference),
             item_type=IDEA_TYPE,
             target=ctx.params["numIdeas"],
             clean=clean,
@@ -84,3 +111,14 @@ class Brainstorm(JobKind):
 
 
 BRAINSTORM = Brainstorm()
+
+
+def start_brainstorm(
+    project_id: int, user_id: int, params: BrainstormParams, key: str | None
+) -> Started:
+    """Record a brainstorm job, reading its reference idea if it has one (422 naming the field
+    if that is not an idea of the project); the caller commits, then launches."""
+    inputs = {}
+    if params.reference_artifact_id is not None:
+        inputs["reference"] = reference_for(project_id, params.reference_artifact_id).id
+    return start_job(BRAINSTORM, project_id, user_id, params, key, inputs=inputs)

@@ -3,10 +3,10 @@
 from typing import Annotated
 
 from flask_babel import gettext as _
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from app.brainstorm.catalog import genre_paths, platform_label
-from app.inputs import Inputs, Text, Whole, refuse
+from app.inputs import Id, Inputs, Text, Whole, refuse
 
 MAX_PATHS = 5
 MAX_REQUIREMENTS = 2000
@@ -16,14 +16,27 @@ _ALL = len(genre_paths())
 Label = Text(40, min_length=1)
 
 
+def _one_share(share: int) -> int:
+    if not 1 <= share <= 100:
+        raise refuse(_("A share is a whole number from 1 to 100."))
+    return share
+
+
+# Each share is checked on its own (a form marks that one), then their sum.
+Share = Annotated[Whole, AfterValidator(_one_share)]
+
+
 class BrainstormParams(Inputs):
     platform: Text(40)
     genre_paths: Annotated[
         list[Annotated[list[Label], Field(max_length=8)]], Field(max_length=_ALL)
     ]
-    genre_proportions: Annotated[list[Whole], Field(max_length=_ALL)]
+    genre_proportions: Annotated[list[Share], Field(max_length=_ALL)]
     requirements: Text(MAX_REQUIREMENTS) = ""
     num_ideas: Whole = 5
+    # An idea version of the project the new ideas vary from ("More like this idea"; checked
+    # against the project when the job starts). Left out of the stored params when absent.
+    reference_artifact_id: Id | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("platform")
     @classmethod
@@ -39,7 +52,12 @@ class BrainstormParams(Inputs):
         if not paths:
             raise refuse(_("Choose at least one genre."))
         if len(paths) > MAX_PATHS:
-            raise refuse(_("Choose at most %(n)d genres.", n=MAX_PATHS))
+            message = _(
+                "You chose %(n)d genres: keep at most %(most)d (clear the others' shares).",
+                n=len(paths),
+                most=MAX_PATHS,
+            )
+            raise refuse(message)
         known = set(genre_paths())
         if any(tuple(path) not in known for path in paths):
             raise refuse(_("Choose genres from the list."))
@@ -53,8 +71,8 @@ class BrainstormParams(Inputs):
         paths = info.data.get("genre_paths")
         if paths is not None and len(shares) != len(paths):
             raise refuse(_("Give one proportion for each genre."))
-        if any(share < 1 or share > 100 for share in shares) or sum(shares) != 100:
-            raise refuse(_("Proportions must be between 1 and 100 and add up to 100."))
+        if sum(shares) != 100:
+            raise refuse(_("The shares add up to %(n)d: make them 100.", n=sum(shares)))
         return shares
 
     @field_validator("num_ideas")

@@ -1,61 +1,54 @@
 """The brainstorm form: validated, recorded as a pending job, then a 303 to the job."""
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.datastructures import MultiDict
+from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from app.brainstorm.catalog import genre_paths, genre_tree, platforms
-from app.brainstorm.ideas import library
-from app.brainstorm.kind import BRAINSTORM
-from app.brainstorm.params import BrainstormParams
+from app.brainstorm import form as brainstorm_form
+from app.brainstorm.catalog import genre_groups, platforms
+from app.brainstorm.ideas import library, reference_for
+from app.brainstorm.kind import start_brainstorm
+from app.brainstorm.params import MAX_IDEAS, MAX_PATHS, BrainstormParams
+from app.errors import Refused
 from app.inputs import key_from, read_form
 from app.jobs.answers import form_start
-from app.jobs.starting import Started, limit_starts, start_job
+from app.jobs.starting import limit_starts
 from app.projects.access import project_for
 
 bp = Blueprint("brainstorm", __name__)
 
 
-def params_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The form's fields in the params' shape (numbers still text: the model reads them)."""
-    paths, shares = [], []
-    for index, path in enumerate(genre_paths()):
-        share = form.get(f"genre-{index}", "").strip()
-        if share:
-            paths.append(list(path))
-            shares.append(share)
-    return {
-        "platform": form.get("platform", ""),
-        "genrePaths": paths,
-        "genreProportions": shares,
-        "requirements": form.get("requirements", ""),
-        "numIdeas": form.get("numIdeas", "5"),
-    }
-
-
-def _render(project: Any, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+def _render(
+    project: Any, fields: Mapping[str, str], errors: dict[str, str], status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "brainstorm/new.html",
         project=project,
         platforms=platforms(),
-        tree=genre_tree(),
-        paths=genre_paths(),
-        form=request.form,
+        groups=genre_groups(),
+        chosen=brainstorm_form.chosen(fields),
+        most=MAX_PATHS,
+        max_ideas=MAX_IDEAS,
+        form=fields,
         errors=errors,
-        key=key_from(request.form.get("idempotency_key")) or uuid.uuid4().hex,
+        reference=brainstorm_form.reference_shown(project.id, fields),
+        key=key_from(fields.get("idempotency_key")) or uuid.uuid4().hex,
     ), status
 
 
 @bp.get("/projects/<id:project_id>/brainstorm")
 @login_required
 def new(project_id: int) -> tuple[str, int]:
-    """The brainstorm form."""
-    return _render(project_for(current_user.id, project_id, write=True), {})
+    """The brainstorm form: empty, with a brainstorm's settings (`?from=`), or to vary an idea
+    (`?referenceArtifactId=`)."""
+    project = project_for(current_user.id, project_id, write=True)
+    return _render(project, brainstorm_form.starting_fields(project.id, request.args), {})
 
 
 @bp.post("/projects/<id:project_id>/brainstorm")
@@ -65,15 +58,20 @@ def create(project_id: int) -> Response | tuple[str, int]:
     """Record the job and send the writer to its page at once."""
     project = project_for(current_user.id, project_id, write=True)
     key = key_from(request.form.get("idempotency_key"))
-
-    def start() -> Started:
-        params = read_form(BrainstormParams, params_from_form(request.form))
-        return start_job(BRAINSTORM, project.id, current_user.id, params, key)
-
+    values, names = brainstorm_form.read(request.form)
+    try:
+        params = read_form(BrainstormParams, values)
+        if params.reference_artifact_id is not None:
+            reference_for(project.id, params.reference_artifact_id)
+    except ValidationError as error:
+        return _render(project, request.form, brainstorm_form.errors_of(error, names), 422)
+    except Refused as refusal:
+        field = refusal.extra.get("field", "form")
+        return _render(project, request.form, {field: refusal.message}, refusal.code)
     return form_start(
-        start,
+        lambda: start_brainstorm(project.id, current_user.id, params, key),
         _("A brainstorm is already running for this project: here it is."),
-        lambda errors, status: _render(project, errors, status),
+        lambda errors, status: _render(project, request.form, errors, status),
     )
 
 

@@ -37,6 +37,9 @@ class JobKind:
     # What the job page offers this viewer beside the streamed blocks (forms with their CSRF
     # token, e.g. answers to the job's questions), rendered with the page.
     actions_template: ClassVar[str | None] = None
+    # The item the model is writing (`partial`'s answer as `item`), shown under the results
+    # while it streams, in a block of its own updated at each flush; None: none is shown.
+    partial_template: ClassVar[str | None] = None
 
     def label(self) -> str:
         """The kind's name as a writer reads it."""
@@ -53,6 +56,12 @@ class JobKind:
     def demo(self, messages: list[dict[str, str]]) -> str:
         """What the offline demo model answers to this kind's prompt."""
         raise NotImplementedError
+
+    def partial(self, tail: str, *, whole: bool) -> dict[str, Any] | None:
+        """What the model is writing now, read from the end of the current attempt's text
+        (`whole`: from its start; else cut anywhere, a bounded tail), or None. It must be
+        cheap (it runs at each flush), never raise, and show nothing already complete."""
+        return None
 
     def project_context(self, project_id: int) -> dict[str, Any]:
         """What the kind's project block shows besides its latest job (read at render)."""

@@ -1,17 +1,27 @@
 """One way to read a job in any state; the page, the fragments and the API are views of it."""
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select
 
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
-from app.clock import iso
+from app.clock import iso, utcnow
 from app.extensions import db
 from app.jobs.kinds import JobKind, kind_of
 from app.jobs.models import RESULT_ROLE, LlmTransform, Transform, TransformChunk
 from app.projects.models import Project
+
+# How much of the end of an attempt's text the item being written is read from: more than the
+# longest item a kind keeps (an idea's body is capped at 5,000 characters, which JSON escapes
+# may lengthen), so a flush costs the same late in a long answer as at its start.
+TAIL_CHARS = 16_000
+TAIL_ROWS = 200  # chunks read at a time, backwards, to find that end
+MIN_PACE_SECONDS = 5  # before this, a pace says nothing
 
 
 @dataclass
@@ -53,9 +63,62 @@ class JobState:
         )
         return [(role, artifact) for role, artifact in rows]
 
+    @property
+    def writing(self) -> "Writing | None":
+        """The item being written, while the model writes (as the page first shows it)."""
+        if self.kind.partial_template is None or self.transform.status != "running":
+            return None
+        return Writing.of(self.kind, self.raw_text)
+
     def to_json(self) -> dict[str, Any]:
         """The job as the JSON API shows it."""
         return job_json(self.transform, self.project.name)
+
+
+@dataclass
+class Writing:
+    """The end of the current attempt's text (at most TAIL_CHARS), and the item the kind reads
+    in it: the page's block `job_partial`."""
+
+    kind: JobKind
+    tail: str
+    whole: bool  # the tail is all of the text
+
+    @classmethod
+    def of(cls, kind: JobKind, text: str) -> "Writing":
+        return cls(kind, text[-TAIL_CHARS:], len(text) <= TAIL_CHARS)
+
+    def extended(self, text: str) -> "Writing":
+        """The same after more text."""
+        joined = self.tail + text
+        return Writing(self.kind, joined[-TAIL_CHARS:], self.whole and len(joined) <= TAIL_CHARS)
+
+    @cached_property
+    def item(self) -> dict[str, Any] | None:
+        return self.kind.partial(self.tail, whole=self.whole)
+
+
+@dataclass(frozen=True)
+class Timing:
+    elapsed: int  # seconds
+    left: int | None  # seconds, at the pace kept so far; None: not known yet
+
+
+def timing(t: Transform, now: datetime | None = None) -> Timing | None:
+    """How long a running job has been at it (since this run began) and how long it may still
+    take at the pace it has kept; None when it is not running."""
+    if t.status != "running" or t.started_at is None:
+        return None
+    elapsed = max(0, int(((now or utcnow()) - t.started_at).total_seconds()))
+    if t.progress_total and t.progress_done is not None:
+        done = t.progress_done / t.progress_total
+    else:
+        done = t.progress / 100
+    left = None
+    # A later attempt begins with what earlier ones stored: its own pace is not known.
+    if t.attempt <= 1 and 0 < done < 1 and elapsed >= MIN_PACE_SECONDS:
+        left = round(elapsed * (1 - done) / done)
+    return Timing(elapsed, left)
 
 
 def progress_text(job: Transform) -> str:
@@ -111,6 +174,35 @@ def chunks_after(transform_id: int, attempt: int, seq: int, upto: int | None = N
         query = query.where(TransformChunk.seq <= upto)
     rows = db.session.execute(query.order_by(TransformChunk.seq))
     return [Chunk(attempt, s, text) for s, text in rows]
+
+
+def seconds_until(moment: datetime) -> int:
+    """Whole seconds from now until a stored time (0 once it has passed)."""
+    return max(0, math.ceil((moment - utcnow()).total_seconds()))
+
+
+def text_tail(transform_id: int, attempt: int, upto: int) -> tuple[str, bool]:
+    """The last TAIL_CHARS characters of an attempt's text up to a chunk (read backwards, a
+    few rows at a time), and whether they are all of it."""
+    parts: list[str] = []
+    size, before = 0, upto + 1
+    while size <= TAIL_CHARS:
+        rows = db.session.execute(
+            select(TransformChunk.seq, TransformChunk.text)
+            .where(
+                TransformChunk.transform_id == transform_id,
+                TransformChunk.attempt == attempt,
+                TransformChunk.seq < before,
+            )
+            .order_by(TransformChunk.seq.desc())
+            .limit(TAIL_ROWS)
+        ).all()
+        parts += [text for _seq, text in rows]
+        size += sum(len(text) for _seq, text in rows)
+        if len(rows) < TAIL_ROWS:
+            break
+        before = rows[-1].seq
+    return "".join(reversed(parts))[-TAIL_CHARS:], size <= TAIL_CHARS
 
 
 def current_chunks(transform: Transform) -> list[Chunk]:

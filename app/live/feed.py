@@ -1,24 +1,36 @@
 """What a stream client has missed: catch-up from the DB, then deltas, gaps filled, no repeats."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from app.extensions import db
+from app.jobs.kinds import JobKind
 from app.jobs.models import Transform
-from app.jobs.state import Chunk, JobState, chunks_after, current_chunks, load_state
+from app.jobs.state import (
+    Chunk,
+    JobState,
+    Writing,
+    chunks_after,
+    current_chunks,
+    load_state,
+    text_tail,
+)
 from app.live.cursor import Cursor
 from app.live.hub import Delta
 
 
 @dataclass
 class Update:
-    """What to send a client: text to append (or to start over with), and the new state."""
+    """What to send a client: text to append (or to start over with), the new state, and
+    the item being written (`partial`: the page shows one; `writing`: None when none is)."""
 
     cursor: Cursor
     chunks: list[Chunk]
     reset: bool = False  # the text starts over: another attempt, or an unreadable cursor
     state: JobState | None = None
+    partial: bool = False
+    writing: Writing | None = None
     # Set when this update is exactly the delta, so its rendering can be shared by all streams.
     shared: Delta | None = None
 
@@ -41,12 +53,36 @@ def shared_state(delta: Delta) -> Callable[[], JobState]:
 
 
 class Feed:
-    """One client's position in one job's stream."""
+    """One client's position in one job's stream. With `partials`, it also keeps the end of
+    the text it has sent (bounded: Writing), from which the item being written is read."""
 
-    def __init__(self, job_id: int, cursor: Cursor | None) -> None:
+    def __init__(self, job_id: int, cursor: Cursor | None, partials: bool = False) -> None:
         self.job_id = job_id
         self.cursor = cursor
         self.shown: tuple[Any, ...] | None = None  # the state this client last received
+        self.partials = partials
+        self.kind: JobKind | None = None  # known from the first catch-up
+        self.tail: Writing | None = None  # None: not read yet
+
+    def _writing(self, chunks: list[Chunk], reset: bool, status: str | None) -> Writing | None:
+        """The tail after these chunks; the item being written while the job runs (status
+        None: a delta of text alone, which only a running job sends)."""
+        kind = self.kind
+        if kind is None or self.cursor is None:
+            return None
+        text = "".join(chunk.text for chunk in chunks)
+        if reset:
+            self.tail = Writing.of(kind, text)
+        elif self.tail is not None and text:
+            self.tail = self.tail.extended(text)
+        if status not in (None, "running"):
+            return None
+        if self.tail is None:  # e.g. a page's stream: its first catch-up carries no text
+            try:
+                self.tail = Writing(kind, *text_tail(self.job_id, *astuple(self.cursor)))
+            finally:
+                db.session.close()
+        return self.tail
 
     def catch_up(self, always: bool = True) -> Update | None:
         """Everything after the client's cursor, straight from the DB, with the current state
@@ -69,6 +105,10 @@ class Feed:
             if not always and not chunks and shown == self.shown:
                 return None
             self.shown = shown
+            if self.partials and state.kind.partial_template:
+                self.kind = state.kind
+                writing = self._writing(chunks, reset, t.status)
+                return Update(self.cursor, chunks, reset, state, True, writing)
             return Update(self.cursor, chunks, reset, state)
         finally:
             db.session.close()  # a waiting stream holds no connection
@@ -98,7 +138,9 @@ class Feed:
         if not chunks and state is None:
             return None
         exact = self.cursor == Cursor(delta.attempt, delta.seq) and len(chunks) <= 1
-        return Update(self.cursor, chunks, False, state, delta if exact else None)
+        partial = self.kind is not None
+        writing = self._writing(chunks, False, state.transform.status if state else None)
+        return Update(self.cursor, chunks, False, state, partial, writing, delta if exact else None)
 
 
 def sse(data: str, event: str | None = None, event_id: Any = None) -> str:

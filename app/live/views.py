@@ -39,6 +39,8 @@ def _partials(update: Update) -> str:
     if update.state is not None:
         for block in ("job_status", "job_results"):
             parts.append(render_block(PAGE, f"{block}_partial", state=update.state))
+    if update.partial:  # the item being written: at each flush, gone once complete
+        parts.append(render_block(PAGE, "job_partial_partial", writing=update.writing))
     return sse("".join(parts), event_id=str(update.cursor))
 
 
@@ -137,7 +139,8 @@ def events(query: PageStream) -> Response:
         abort(401)
     feed = None
     if "job" in request.args:
-        feed = Feed(job_for(current_user.id, query.job).id, cursor.from_request(query.after))
+        job = job_for(current_user.id, query.job)
+        feed = Feed(job.id, cursor.from_request(query.after), partials=True)
     view = UserView(current_user.id, feed.job_id if feed else None, query.rows == "1")
     db.session.close()
     return event_stream(

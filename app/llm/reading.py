@@ -147,3 +147,146 @@ def items_of(path: Path, value: Any) -> bool:
         (len(path) == 1 and isinstance(path[0], int))
         or (len(path) == 2 and isinstance(path[0], str) and isinstance(path[1], int))
     )
+
+
+# ---- the item being written ---------------------------------------------------------------
+
+# Where a tail cut from the middle of an answer can be read from: an object that is an element
+# of an array (after "[" or ","), opening with a key. Inside a JSON string a quote is always
+# escaped, so this cannot match in one (short of a key ending in "[{" whose value starts with
+# ":"): from here, the reading is exact.
+_ELEMENT = re.compile(r'[\[,]\s*(\{)\s*"[^"\\]*"\s*:')
+_VALUE_START = re.compile(r"[\[{]")
+_SPACE = re.compile(r"\s+")
+_STRING_BODY = re.compile(r'(?:[^"\\]+|\\.)*', re.S)
+_SCALAR = re.compile(r'[^\s,\]}"\[{:]+')
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+# An escape the text stops in the middle of: an odd run of backslashes, maybe "u" and < 4 digits.
+_CUT_ESCAPE = re.compile(r"(\\+)(u[0-9a-fA-F]{0,3})?\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass
+class OpenObject:
+    """An object of the answer that has not closed yet: its members so far (strings and
+    scalars), and the member whose string is being written, cut where the text ends."""
+
+    in_list: bool  # an element of an array (items are; the answer's top object is not)
+    members: dict[str, Any]
+    writing: str | None = None
+    key: str | None = None  # the member being read
+    expect_key: bool = True
+
+
+def open_objects(text: str, whole: bool = True) -> list[OpenObject]:
+    """The objects still open where the text ends, outermost first. `text` is a whole answer
+    so far (prose and fences around the JSON are skipped), or, when not `whole`, the end of
+    one cut anywhere: it is read from its first array element that opens an object, and
+    what lies before is unknown. Reads the text once; never raises."""
+    i, end = 0, len(text)
+    inside = False  # within a value whose start lies before the text (a tail)
+    if not whole:
+        anchor = _ELEMENT.search(text)
+        if anchor is None:
+            return []
+        i, inside = anchor.start(1), True
+    stack: list[OpenObject | None] = []  # None: an array
+    outer = 0  # closers met above the tail's first element: 0 is the array it belongs to
+    while i < end:
+        if not stack and not inside:  # prose between values, as the scanner skips it
+            found = _VALUE_START.search(text, i)
+            if found is None:
+                break
+            i = found.start()
+        char = text[i]
+        top = stack[-1] if stack else None
+        if char == '"':
+            close = _STRING_BODY.match(text, i + 1).end()  # type: ignore[union-attr]
+            if close >= end or text[close] != '"':  # it ends in this string (maybe in an escape)
+                if top is not None and not top.expect_key and top.key is not None:
+                    top.members[top.key] = partial_string(text[i + 1 :])
+                    top.writing = top.key
+                break
+            value = _unescape(text[i + 1 : close])
+            if top is not None:
+                if top.expect_key:
+                    top.key = value
+                elif top.key is not None:
+                    top.members[top.key] = value
+            i = close + 1
+            continue
+        if char == "{":
+            in_list = top is None if stack else (inside and outer == 0)
+            stack.append(OpenObject(in_list, {}))
+        elif char == "[":
+            stack.append(None)
+        elif char in "}]":
+            if not stack:
+                outer += 1
+            elif (char == "}") == (top is not None):
+                stack.pop()
+            else:  # not JSON after all: look for the next value
+                stack.clear()
+                inside = False
+        elif char == ":":
+            if top is not None:
+                top.expect_key = False
+        elif char == ",":
+            if top is not None:
+                top.expect_key, top.key = True, None
+        elif char.isspace():
+            i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
+            continue
+        else:  # a number, true, false or null (or a stray word)
+            scalar = _SCALAR.match(text, i)
+            stop = scalar.end() if scalar else i + 1
+            if stop >= end:
+                break  # perhaps not whole yet
+            if top is not None and not top.expect_key and top.key is not None and scalar:
+                try:
+                    top.members[top.key] = json.loads(scalar.group())
+                except ValueError:
+                    pass
+            i = stop
+            continue
+        i += 1
+    return [frame for frame in stack if frame is not None]
+
+
+def partial_string(raw: str) -> str:
+    """A JSON string's content as far as it is written (without its opening quote): decoded,
+    an escape cut short left out, a surrogate pair's first half without its second too."""
+    cut = _CUT_ESCAPE.search(raw)
+    if cut and len(cut.group(1)) % 2:
+        raw = raw[: cut.end(1) - 1]
+    text = _decode(raw)
+    if text and "\ud800" <= text[-1] <= "\udbff":
+        text = text[:-1]
+    return _storable_text(text)
+
+
+def _unescape(raw: str) -> str:
+    """A whole JSON string's content decoded."""
+    return _storable_text(_decode(raw))
+
+
+def _decode(raw: str) -> str:
+    """JSON escapes decoded, liberally: an unknown one stands for its character."""
+    if "\\" not in raw:
+        return raw
+
+    def one(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if len(escape) == 5:
+            return chr(int(escape[1:], 16))
+        return _SIMPLE_ESCAPES.get(escape, escape)
+
+    return _ESCAPE.sub(one, raw)
+
+
+def _storable_text(text: str) -> str:
+    """Surrogate pairs (from \\u escapes) joined; NUL and what is left alone become U+FFFD."""
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return storable(text)

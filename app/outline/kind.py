@@ -16,6 +16,7 @@ from app.jobs.context import JobContext
 from app.jobs.kinds import JobKind
 from app.jobs.recipes import stream_document
 from app.language import mostly_cjk
+from app.llm.reading import open_objects
 from app.outline.components import LONG, SHORT, Character, Episode, Stage, empty
 from app.outline.demo import demo_outline
 
@@ -125,6 +126,28 @@ def clean(name: str, value: Any) -> Any:
     return _item(models[name], value) if name in models else None
 
 
+EPISODE_TEXT = ("title", "synopsis", "hook", "cliffhanger")
+
+
+def episode_being_written(tail: str, whole: bool) -> dict[str, str] | None:
+    """The episode the model has not finished (the innermost open element of a list that is
+    not a character or a stage), once its title or synopsis has begun; else None."""
+    for found in reversed(open_objects(tail, whole)):
+        if not found.in_list:
+            continue
+        members = found.members
+        if {"name", "stage", "relation"} & members.keys():
+            return None
+        episode = {
+            key: members[key].strip()[: SHORT if key == "title" else LONG]
+            if isinstance(members.get(key), str)
+            else ""
+            for key in EPISODE_TEXT
+        }
+        return episode if episode["title"] or episode["synopsis"] else None
+    return None
+
+
 class Outline(JobKind):
     """An outline for vertical short drama from one version of an idea."""
 
@@ -135,12 +158,16 @@ class Outline(JobKind):
     params_template = "outline/_params.html"
     results_template = "outline/_outline.html"
     project_template = None  # outlines show under their idea in the library
+    partial_template = "outline/_writing.html"
 
     def label(self) -> str:
         return _("Outline")
 
     def results_label(self) -> str:
         return _("Outline")
+
+    def partial(self, tail: str, *, whole: bool) -> dict[str, Any] | None:
+        return episode_being_written(tail, whole)
 
     def run(self, ctx: JobContext) -> str:
         source = ctx.inputs["source"][0]

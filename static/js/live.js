@@ -25,3 +25,27 @@
     }
   });
 })();
+
+// Durations (macros.html `clock`) count on between the server's renders: each element counts
+// from when this page first saw it, by data-step a second (1 up, -1 down to 0:00).
+(function () {
+  "use strict";
+  var since = new WeakMap();
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function format(s) {
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s % 60);
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time.clock[data-seconds]").forEach(function (el) {
+      if (!since.has(el)) since.set(el, now);
+      var passed = Math.floor((now - since.get(el)) / 1000);
+      var s = Number(el.dataset.seconds) + Number(el.dataset.step || 1) * passed;
+      el.textContent = format(Math.max(0, s));
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", tick);
+  else tick();
+  setInterval(tick, 1000);
+})();
