@@ -76,7 +76,7 @@ def when(moment: datetime | None) -> Markup:
     ago = utcnow() - moment
     full = format_datetime(moment, "yyyy-MM-dd HH:mm")
     shown = format_timedelta(-ago, add_direction=True, threshold=1.1)
-    if not timedelta(0) <= ago < timedelta(days=1):
+    if not -timedelta(hours=1) <= ago < timedelta(days=1):  # soon or today: in words
         shown = full
     return Markup('<time datetime="{}Z" title="{}">{}</time>').format(
         moment.isoformat(timespec="seconds"), full, shown
