@@ -65,19 +65,25 @@ def research_text(reader, sid: int) -> str:
     return text[text.index("# Research") :]
 
 
-def test_sigkill_during_a_background_run_re_attaches_to_the_same_response(cluster, store, provider):
-    [web], [first] = cluster.start(webs=1, workers=1)
-    account = make_account(store.app)
-    http = cluster.api(web, account)
-    usage = {"input_tokens": 900, "output_tokens": 700}
-    provider.script(
-        "kill1", TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25, usage=usage
-    )
-    project_id = project(http, "Kill")
-    sid = research(http, project_id, "Research the paywall [[script:kill1]]", "background")
+def mid_research(cluster, store, provider, name: str, mode: str, **script) -> tuple:
+    """One worker writing a research's text (past its 60th chunk): (api, project, session,
+    the worker)."""
+    [web], [worker] = cluster.start(webs=1, workers=1)
+    http = cluster.api(web, make_account(store.app))
+    provider.script(name, TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25, **script)
+    project_id = project(http, name)
+    sid = research(http, project_id, f"Research the paywall [[script:{name}]]", mode)
     # Mid-way through the research text (the questions call wrote the first chunks).
     wait_for(lambda: session(http, project_id, sid)["phase"] == "writing", timeout=30)
     wait_for(lambda: store.job(sid)["last_seq"] >= 60, timeout=30)
+    return http, project_id, sid, worker
+
+
+def test_sigkill_during_a_background_run_re_attaches_to_the_same_response(cluster, store, provider):
+    usage = {"input_tokens": 900, "output_tokens": 700}
+    http, project_id, sid, first = mid_research(
+        cluster, store, provider, "kill1", "background", usage=usage
+    )
     at = RECORD.fault("SIGKILL worker mid background response")
     first.signal_group(signal.SIGKILL)
     cluster.worker()
@@ -237,14 +243,7 @@ def test_the_demo_model_plays_both_modes_offline(cluster, store, mode):
 def test_sigkill_during_a_streamed_research_starts_a_new_attempt(cluster, store, provider):
     """A chat completion cannot be re-attached: the next worker runs a new attempt, whose
     text starts afresh (nothing repeated), without asking the questions again."""
-    [web], [first] = cluster.start(webs=1, workers=1)
-    account = make_account(store.app)
-    http = cluster.api(web, account)
-    provider.script("kill2", TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25)
-    project_id = project(http, "Kill streamed")
-    sid = research(http, project_id, "Research the paywall [[script:kill2]]", "streaming")
-    wait_for(lambda: session(http, project_id, sid)["phase"] == "writing", timeout=30)
-    wait_for(lambda: store.job(sid)["last_seq"] >= 60, timeout=30)
+    http, project_id, sid, first = mid_research(cluster, store, provider, "kill2", "streaming")
     first.signal_group(signal.SIGKILL)
     cluster.worker()
     done = finished(http, project_id, sid)
@@ -258,14 +257,7 @@ def test_sigkill_during_a_streamed_research_starts_a_new_attempt(cluster, store,
 def test_sigterm_hands_a_background_research_back_and_it_re_attaches(cluster, store, provider):
     """A deploy stops the worker mid-text: the job is handed back (no retry spent), the next
     worker re-attaches to the same response, and the text has no gap or repeat."""
-    [web], [first] = cluster.start(webs=1, workers=1)
-    account = make_account(store.app)
-    http = cluster.api(web, account)
-    provider.script("term1", TEXT, chat_replies=[QUESTIONS], token_chars=8, delay_ms=25)
-    project_id = project(http, "Deploy")
-    sid = research(http, project_id, "Research the paywall [[script:term1]]", "background")
-    wait_for(lambda: session(http, project_id, sid)["phase"] == "writing", timeout=30)
-    wait_for(lambda: store.job(sid)["last_seq"] >= 60, timeout=30)
+    http, project_id, sid, first = mid_research(cluster, store, provider, "term1", "background")
     first.signal_group(signal.SIGTERM)
     assert first.process.proc.wait(30) == 0
     handed = store.job(sid)
