@@ -171,3 +171,44 @@ def test_a_members_job_reaches_the_others_live_but_its_notice_stays_the_starters
     tab.http.get(f"/jobs/{job}")
     colleague = web().login(cole)
     assert f'id="notice_{job}"' in colleague.http.get("/projects/").text
+
+
+def test_the_project_page_follows_its_jobs_live(app, api, web, make_user, provider):
+    import threading
+
+    import httpx2
+    from support import events, ideas_json, wait_for
+
+    mei, bo = make_user("mei"), make_user("bo")
+    owner = api(mei)
+    project = owner.post("/api/projects", json={"name": "Live"}).json()["projectId"]
+    provider.script("live1", ideas_json([("Alpha", "One."), ("Beta", "Two.")]), delay_ms=20)
+    tab = web().login(mei)
+    page = tab.http.get(f"/projects/{project}").text
+    assert f"/live/events?project={project}" in page
+    stranger = web().login(bo)
+    assert stranger.http.get("/live/events", params={"project": project}).status_code == 404
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def listen() -> None:
+        try:
+            with tab.http.stream(
+                "GET", "/live/events", params={"project": project}, timeout=30
+            ) as response:
+                for event in events(response):
+                    seen.append(event.data)
+                    if stop.is_set():
+                        return
+        except httpx2.HTTPError:
+            return
+
+    threading.Thread(target=listen, daemon=True).start()
+    wait_for(lambda: seen)
+    params = {**BRAINSTORM_PARAMS, "requirements": "[[script:live1]]"}
+    job = owner.post("/api/brainstorm/start", json={"projectId": project, "params": params})
+    job_id = job.json()["transformId"]
+    # The project's blocks and jobs table follow the job: running, then its ideas.
+    wait_for(lambda: any("project_jobs" in m and f"#{job_id}" in m for m in seen))
+    wait_for(lambda: any("project_blocks" in m and "Alpha" in m for m in seen))
+    stop.set()

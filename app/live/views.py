@@ -17,9 +17,13 @@ from app.live.feed import Feed, Update, sse
 from app.live.hub import Delta
 from app.live.streams import event_stream, follow
 from app.notifications.views import unseen
+from app.projects.access import project_for
+from app.projects.models import Project, membership
+from app.projects.views import page_context
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 PAGE = "jobs/show.html"
+PROJECT_PAGE = "projects/show.html"
 NEWS = ("completed", "failed", "needs_input")  # what raises a notice
 
 
@@ -52,8 +56,10 @@ def partial(target: str, swap: str, html: str) -> str:
 class UserView:
     """What the user's own channel changes on one page: the nav count, notices, Jobs rows."""
 
-    def __init__(self, user_id: int, watching: int | None, rows: bool) -> None:
-        self.user_id, self.watching, self.rows = user_id, watching, rows
+    def __init__(
+        self, user_id: int, watching: int | None, rows: bool, project: int | None = None
+    ) -> None:
+        self.user_id, self.watching, self.rows, self.project = user_id, watching, rows, project
 
     def __call__(self, delta: Delta) -> str | None:
         try:
@@ -65,6 +71,9 @@ class UserView:
                 parts.append(self._acknowledge(delta.job))
             if self.rows:
                 parts.append(delta.rendered(("row", locale), lambda: self._row(delta.job)))
+            if self.project is not None:
+                project = self.project
+                parts.append(delta.rendered(("project", project, locale), self._project))
             if delta.status in NEWS and delta.job != self.watching:
                 parts.append(delta.rendered(("toast", locale), lambda: self._toast(delta.job)))
             return sse("".join(parts))
@@ -105,6 +114,17 @@ class UserView:
         html = render_block("jobs/index.html", "job_row", job=job, project_name=name, csrf=None)
         return partial(f"#job_row_{job_id}", "outerHTML", html)
 
+    def _project(self) -> str:
+        """The project page's kind blocks and jobs as they are now (a job of it changed)."""
+        project = db.session.get(Project, self.project)
+        if project is None or membership(project.id, self.user_id) is None:
+            return ""
+        context = page_context(project, self.user_id)
+        return "".join(
+            partial(f"#{block}", "outerHTML", render_block(PROJECT_PAGE, block, **context))
+            for block in ("project_blocks", "project_jobs")
+        )
+
     def _toast(self, job_id: int) -> str:
         found = self._job(job_id, started=True)  # only the person who started it is told
         if found is None or found[0].seen_at is not None:
@@ -128,6 +148,7 @@ class PageStream(Inputs):
     job: Filter(Id) = None  # present but unreadable: a 404, like an unknown job
     after: cursor.After = None
     rows: Filter(Text(1)) = None
+    project: Filter(Id) = None  # the project page: its blocks follow its jobs
 
 
 @bp.get("/events")
@@ -141,7 +162,12 @@ def events(query: PageStream) -> Response:
     if "job" in request.args:
         job = job_for(current_user.id, query.job)
         feed = Feed(job.id, cursor.from_request(query.after), partials=True)
-    view = UserView(current_user.id, feed.job_id if feed else None, query.rows == "1")
+    project = None
+    if "project" in request.args:  # present but unreadable: a 404, like an unknown project
+        if query.project is None:
+            abort(404)
+        project = project_for(current_user.id, query.project).id
+    view = UserView(current_user.id, feed.job_id if feed else None, query.rows == "1", project)
     db.session.close()
     return event_stream(
         follow(feed, view.user_id, render_update, on_user=view, user_catch_up=view.catch_up)

@@ -1,6 +1,7 @@
 """The projects list and a project's page."""
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from app.projects.access import WRITERS, project_for
 from app.projects.domain import archive, cards, create_project, delete_project, rename
 from app.projects.forms import ProjectForm
 from app.projects.members import add_member, change_role, members_of, remove_member
-from app.projects.models import membership, visible_projects
+from app.projects.models import Project, membership, visible_projects
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -56,11 +57,9 @@ def index() -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/<id:project_id>")
-@login_required
-def show(project_id: int) -> str:
-    """A project: its jobs, newest first."""
-    project = project_for(current_user.id, project_id)
+def page_context(project: Project, user_id: int) -> dict[str, Any]:
+    """What the project page shows (its kinds' blocks and its jobs are also rendered alone,
+    live, when a job of it changes: app/live/views.py)."""
     jobs = db.session.scalars(
         select(Transform)
         .where(IS_JOB, Transform.project_id == project.id)
@@ -73,15 +72,22 @@ def show(project_id: int) -> str:
         done = latest is not None and latest.status == "completed"
         results = results_of(latest.id) if done else []
         blocks.append((kind, latest, results, kind.project_context(project.id)))
-    return render_template(
-        "projects/show.html",
-        project=project,
-        jobs=jobs,
-        blocks=blocks,
-        graph=drawing(project.id),
-        members=members_of(project.id),
-        role=membership(project.id, current_user.id).role,
-    )
+    return {
+        "project": project,
+        "jobs": jobs,
+        "blocks": blocks,
+        "members": members_of(project.id),
+        "role": membership(project.id, user_id).role,
+    }
+
+
+@bp.get("/<id:project_id>")
+@login_required
+def show(project_id: int) -> str:
+    """A project: its ideas, outlines and research, members, story graph and jobs."""
+    project = project_for(current_user.id, project_id)
+    context = page_context(project, current_user.id)
+    return render_template("projects/show.html", graph=drawing(project.id), **context)
 
 
 # ---- the project itself: rename, archive, delete (plain forms; the API does the same) ------
