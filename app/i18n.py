@@ -3,6 +3,7 @@ translated when shown."""
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, current_app, has_request_context, redirect, request, url_for
@@ -57,7 +58,8 @@ def select_timezone() -> str:
     if not has_request_context():
         return "UTC"
     account = _account()
-    for chosen in (account.time_zone if account else None, request.cookies.get(ZONE_COOKIE)):
+    told = unquote(request.cookies.get(ZONE_COOKIE) or "")  # "Asia%2FTokyo" from older pages
+    for chosen in (account.time_zone if account else None, told):
         if known_zone(chosen):
             return str(chosen)
     return "Asia/Shanghai" if str(get_locale()) == "zh" else "UTC"

@@ -8,8 +8,12 @@
   } catch (error) {
     return;
   }
-  if (!zone || document.cookie.split("; ").indexOf("tz=" + encodeURIComponent(zone)) >= 0) {
+  // Zone names are plain (Region/City): written as they are, read back as they are.
+  if (!zone || !/^[A-Za-z0-9_+\-\/]+$/.test(zone)) {
     return;
   }
-  document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=34560000; samesite=lax";
+  if (document.cookie.split("; ").indexOf("tz=" + zone) >= 0) {
+    return;
+  }
+  document.cookie = "tz=" + zone + "; path=/; max-age=34560000; samesite=lax";
 })();
