@@ -859,6 +859,17 @@ class Handler(BaseHTTPRequestHandler):
             self.server.state.requests.append(record)
         return body, name
 
+    def _script(self, name: str | None, default: Any) -> Script | None:
+        """The request's script: the named one (None, after a 400, if there is none), else
+        the default the endpoint builds."""
+        if name is None:
+            return default()
+        with self.server.state.lock:
+            found = self.server.state.scripts.get(name)
+        if found is None:
+            self._send_error_json(400, f"No script named {name!r}", "unknown_script")
+        return found
+
     # ----------------------------------------------------------------------------- chat
 
     def _chat(self) -> None:
@@ -870,15 +881,9 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._send_error_json(400, "Request body must be JSON with a 'messages' list")
             return
-        if name is None:
-            script = default_script(body)
-        else:
-            with state.lock:
-                found = state.scripts.get(name)
-            if found is None:
-                self._send_error_json(400, f"No script named {name!r}", "unknown_script")
-                return
-            script = found
+        script = self._script(name, lambda: default_script(body))
+        if script is None:
+            return
         if script.refuse_json_mode and "response_format" in body:
             self._send_error_json(400, "response_format is not supported by this model")
             return
@@ -1076,15 +1081,11 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict) or not isinstance(body.get("input"), str | list):
             self._send_error_json(400, "Request body must be JSON with an 'input' string or list")
             return
-        if name is None:
-            script = Script(name=None, tokens=split_tokens(DEFAULT_RESPONSE_TEXT, 4))
-        else:
-            with state.lock:
-                found = state.scripts.get(name)
-            if found is None:
-                self._send_error_json(400, f"No script named {name!r}", "unknown_script")
-                return
-            script = found
+        script = self._script(
+            name, lambda: Script(name=None, tokens=split_tokens(DEFAULT_RESPONSE_TEXT, 4))
+        )
+        if script is None:
+            return
         if script.no_responses_api:
             self._no_responses_api()
             return
