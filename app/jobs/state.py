@@ -121,18 +121,19 @@ def timing(t: Transform, now: datetime | None = None) -> Timing | None:
     return Timing(elapsed, left)
 
 
+def translated(key: str | None, params: dict[str, Any] | None) -> str:
+    """A message stored as a key with parameters, in the reader's language."""
+    return gettext(key, **(params or {})) if key else ""
+
+
 def progress_text(job: Transform) -> str:
-    """A job's progress message in the reader's language (stored as a key with parameters)."""
-    if not job.progress_message:
-        return ""
-    return gettext(job.progress_message, **(job.progress_params or {}))
+    """A job's progress message in the reader's language."""
+    return translated(job.progress_message, job.progress_params)
 
 
 def error_text(job: Transform) -> str:
-    """A job's last error in the reader's language (stored as a key with parameters)."""
-    if not job.error:
-        return ""
-    return gettext(job.error, **(job.error_params or {}))
+    """A job's last error in the reader's language."""
+    return translated(job.error, job.error_params)
 
 
 def job_json(t: Transform, project_name: str | None = None) -> dict[str, Any]:

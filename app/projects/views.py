@@ -143,7 +143,7 @@ def delete_page(project_id: int) -> Response | str:
 # ---- members (plain forms; the API does the same in JSON) -----------------------------------
 
 
-def _members_action(project_id: int, act: Callable[[], None], done: str) -> Response:
+def _members_action(project_id: int, act: Callable[[], object], done: str) -> Response:
     """Run a change of the members, say how it went, and go back to the project (or, for a
     member who left, to the projects list)."""
     try:
@@ -165,7 +165,7 @@ def add_member_page(project_id: int) -> Response:
     username, role = request.form.get("username", ""), request.form.get("role", "")
     return _members_action(
         project.id,
-        lambda: add_member(project.id, username, role) and None,
+        lambda: add_member(project.id, username, role),
         _("%(name)s was added.", name=username.strip()),
     )
 
@@ -177,7 +177,7 @@ def change_member_page(project_id: int, username: str) -> Response:
     role = request.form.get("role", "")
     return _members_action(
         project.id,
-        lambda: change_role(project.id, username, role) and None,
+        lambda: change_role(project.id, username, role),
         _("%(name)s's role was changed.", name=username),
     )
 

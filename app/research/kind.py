@@ -154,11 +154,7 @@ class Research(JobKind):
                 return self._background(ctx, messages, prompt)
             except NoResponsesApi:
                 pass
-        note = (
-            NO_API
-            if (ctx.params.get("mode") or ctx.config["RESEARCH_MODE"]) == "background"
-            else None
-        )
+        note = NO_API if self._requested(ctx) == "background" else None
         self._say(ctx, instructions, "streaming", note)
         # A chat completion cannot be re-attached: a lost worker means a new attempt (its text
         # starts afresh on every open page), so nothing is kept in the checkpoint from here.
@@ -182,10 +178,15 @@ class Research(JobKind):
             raise OutputError(N_("The model did not ask usable questions."))
         ctx.ask([{"question": q} for q in questions])
 
+    @staticmethod
+    def _requested(ctx: JobContext) -> str:
+        """The mode the job was started in (fixed at its start; older jobs: the setting)."""
+        return str(ctx.params.get("mode") or ctx.config["RESEARCH_MODE"])
+
     def _wants_background(self, ctx: JobContext) -> bool:
         """Background, unless this provider showed it has no Responses API."""
-        mode = ctx.params.get("mode") or ctx.config["RESEARCH_MODE"]
-        return mode == "background" and (llm.is_demo(ctx.config) or has_api(ctx.config))
+        wanted = self._requested(ctx) == "background"
+        return wanted and (llm.is_demo(ctx.config) or has_api(ctx.config))
 
     def _model(self, ctx: JobContext) -> str:
         return str(ctx.config["RESEARCH_MODEL"] or ctx.config["LLM_MODEL"])
