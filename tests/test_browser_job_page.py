@@ -43,7 +43,8 @@ def test_the_idea_being_written_shows_as_it_streams(browser, server, provider, m
     http = api(account)
     content = ideas_json(IDEAS)
     held = content.index("and a body")  # in the middle of the second idea's body
-    provider.script("page", content, token_chars=2, delay_ms=25, pause_at=held // 2)
+    # Slow enough that a loaded machine still sees the first idea before it completes.
+    provider.script("page", content, token_chars=2, delay_ms=60, pause_at=held // 2)
     job_id = start(http, "page")
 
     with watched_context(browser) as (context, errors):
