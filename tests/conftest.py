@@ -26,7 +26,9 @@ from support import (
     create_account,
     empty_tables,
     is_postgres,
+    keep_jobs_from_workers,
     python,
+    share_queue,
     wait_for,
 )
 
@@ -126,13 +128,18 @@ def settings(database_url: str, redis_url: str, provider: Provider) -> dict[str,
 
 
 @pytest.fixture
-def app(settings: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """The app, configured like the servers, on an emptied database."""
+def app(
+    settings: dict[str, str], monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
+    """The app, configured like the servers, on an emptied database. What it queues, the
+    session's live workers (which share the database) never see: a test's jobs stay as it
+    left them."""
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     app = create_app({"TESTING": True})
     with app.app_context():
         _empty(app)
+    keep_jobs_from_workers(app, request)  # unless the test runs the live server (`server`)
     yield app
     with app.app_context():
         db.session.remove()
@@ -199,6 +206,7 @@ def auth(client: FlaskClient) -> Auth:
 class Server:
     url: str
     process: Process
+    redis_url: str
 
 
 @pytest.fixture(scope="session")
@@ -207,13 +215,15 @@ def live_server(settings: dict[str, str], provider: Provider) -> Iterator[Server
     port = free_port()
     env = {**settings, "PORT": str(port), "WORKERS": "2", "LOG_LEVEL": "WARNING"}
     process = Process(python("app.py"), env, "is running at", timeout=60)
-    yield Server(f"http://127.0.0.1:{port}", process)
+    yield Server(f"http://127.0.0.1:{port}", process, settings["REDIS_URL"])
     process.stop()
 
 
 @pytest.fixture
 def server(live_server: Server, app: Flask, provider: Provider) -> Iterator[Server]:
-    """The live server, with the database emptied and no job left running from a test before."""
+    """The live server, with the database emptied and no job left running from a test before;
+    the app queues where its workers look."""
+    share_queue(app, live_server.redis_url)
     provider.reset()
     yield live_server
     provider.reset()  # releases paused streams, so workers finish (fenced out) quickly

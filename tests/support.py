@@ -292,22 +292,31 @@ def queue_of_its_own(redis_url: str) -> str:
 
 def keep_jobs_from_workers(app: Flask, request: Any) -> None:
     """Queue what this app starts where no live server's worker looks (jobs stay as the test
-    left them); the app's Redis client is closed, and that queue emptied and closed after."""
+    left them); that queue is emptied after."""
     import redis
 
+    own = queue_of_its_own(app.config["REDIS_URL"])
+    _use_queue(app, own)
+
+    def empty() -> None:
+        with redis.Redis.from_url(own) as client:
+            client.flushdb()
+        _use_queue(app, None)
+
+    request.addfinalizer(empty)
+
+
+def share_queue(app: Flask, redis_url: str) -> None:
+    """Queue what this app starts where the live server's workers look."""
+    _use_queue(app, redis_url)
+
+
+def _use_queue(app: Flask, redis_url: str | None) -> None:
     old = app.extensions.pop("redis_client", None)
     if old is not None:
         old.close()
-    app.config["REDIS_URL"] = queue_of_its_own(app.config["REDIS_URL"])
-
-    def empty_and_close() -> None:
-        with redis.Redis.from_url(app.config["REDIS_URL"]) as client:
-            client.flushdb()
-        own = app.extensions.pop("redis_client", None)
-        if own is not None:
-            own.close()
-
-    request.addfinalizer(empty_and_close)
+    if redis_url is not None:
+        app.config["REDIS_URL"] = redis_url
 
 
 def busy_slots(app: Flask) -> int:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 from factories import BRAINSTORM_PARAMS
-from support import keep_jobs_from_workers
 
 from app.artifacts.models import Artifact, TransformOutput
 from app.auth.models import ApiToken, User
@@ -101,9 +100,7 @@ def outcome(response) -> str:  # noqa: ANN001 - a test response
 
 
 @pytest.fixture
-def owned(client, make_user, app, request) -> dict:
-    # No live server's worker may run these jobs: an ended brainstorm has no active job (404).
-    keep_jobs_from_workers(app, request)
+def owned(client, make_user, app) -> dict:
     mei = make_user("mei")
     project = client.post("/api/projects", json={"name": "P"}, headers=mei.bearer).json["projectId"]
     job = client.post(

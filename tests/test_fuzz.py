@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from support import CSRF, Account, keep_jobs_from_workers
+from support import CSRF, Account
 
 from app import create_app
 from app.artifacts.models import Artifact, TransformOutput
@@ -238,15 +238,12 @@ def world(
     app: Flask,
     make_user: Callable[..., Account],
     monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
 ) -> World:
     """The owner "mei" with two projects, a pending job and a failed one; another user "bo"."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # sign-ins by the thousand
     monkeypatch.setattr(auth_models, "_hasher", cheap)
     monkeypatch.setattr(auth_models, "DUMMY_HASH", cheap.hash("nobody's"))
     app.config.update(MAX_ACTIVE_JOBS_PER_USER=10_000, RATELIMIT_LOGIN=LIMIT, RATELIMIT_JOBS=LIMIT)
-    # No live server's worker may run this world's jobs: rows would change under the checks.
-    keep_jobs_from_workers(app, request)
     accounts = {"owner": make_user("mei", PASSWORD), "other": make_user("bo", PASSWORD)}
     http, bearer, projects, jobs = app.test_client(), accounts["owner"].bearer, [], []
     for key in (KEY, "fuzz-failed"):

@@ -6,7 +6,6 @@ import pytest
 from conftest import Auth
 from factories import BRAINSTORM_PARAMS, brainstorm_form
 from sqlalchemy import func, select, update
-from support import queue_of_its_own
 
 from app import create_app
 from app.extensions import db, get_redis
@@ -19,7 +18,7 @@ PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 1}
 def limited(app, monkeypatch, request) -> Iterator:
     """An app with tight limits (starts a minute, busy jobs a user) given by the test's mark."""
     starts, busy = request.node.get_closest_marker("limits").args
-    monkeypatch.setenv("REDIS_URL", queue_of_its_own(app.config["REDIS_URL"]))
+    monkeypatch.setenv("REDIS_URL", app.config["REDIS_URL"])  # a queue no live worker sees
     monkeypatch.setenv("RATELIMIT_JOBS", f"{starts} per minute")
     monkeypatch.setenv("MAX_ACTIVE_JOBS_PER_USER", str(busy))
     tight = create_app({"TESTING": True})

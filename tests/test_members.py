@@ -3,7 +3,6 @@ removes them; members see the project, its jobs and its pages; a viewer may read
 change (403 that says so), a non-member learns nothing (404)."""
 
 from factories import BRAINSTORM_PARAMS
-from support import keep_jobs_from_workers
 
 from app.cli import add_project_member
 
@@ -58,9 +57,8 @@ def test_the_owner_manages_members_through_the_api(client, make_user):
 
 
 def test_members_see_the_project_and_its_jobs_a_viewer_changes_nothing(
-    app, client, auth, make_user, request
+    app, client, auth, make_user
 ):
-    keep_jobs_from_workers(app, request)
     mei, cole, vi, bo = (make_user(n) for n in ("mei", "cole", "vi", "bo"))
     project = new_project(client, mei)
     for name, role in (("cole", "collaborator"), ("vi", "viewer")):

@@ -145,11 +145,9 @@ def seen_at(app, job_id: int):
         return db.session.scalar(select(Transform.seen_at).where(Transform.id == job_id))
 
 
-def test_dismiss_all_without_javascript_and_with_htmx(client, auth, app, make_user, request):
-    from support import keep_jobs_from_workers
+def test_dismiss_all_without_javascript_and_with_htmx(client, auth, app, make_user):
     from test_jobs_page import finish_unseen
 
-    keep_jobs_from_workers(app, request)  # the running job below stays running
     mei, bo = make_user("mei"), make_user("bo")
     news = [finish_unseen(app, mei), finish_unseen(app, mei, "failed")]
     running = finish_unseen(app, mei, "running")

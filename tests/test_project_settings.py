@@ -4,7 +4,6 @@ it is active), on pages and through the API."""
 
 from factories import BRAINSTORM_PARAMS
 from sqlalchemy import func, select
-from support import keep_jobs_from_workers
 
 from app.artifacts.models import Artifact
 from app.extensions import begin_write, db
@@ -59,8 +58,7 @@ def test_cards_rename_archive_restore(app, client, auth, make_user):
     assert refused.status_code == 422 and refused.json["field"] == "name"
 
 
-def test_delete_is_the_owners_and_waits_for_active_jobs(app, client, auth, make_user, request):
-    keep_jobs_from_workers(app, request)
+def test_delete_is_the_owners_and_waits_for_active_jobs(app, client, auth, make_user):
     mei, cole = make_user("mei"), make_user("cole")
     project = new_project(client, mei, "Doomed")
     client.post(
