@@ -375,7 +375,8 @@ def _classes(node: Node) -> str:
     if _kind(node) == "transform":
         how = "human" if node.get("transformType") == "human" else "llm"
         return f"graph-node graph-transform graph-{how}"
-    return f"graph-node graph-artifact graph-{_name(_text(node.get('type')))}"
+    stale = " graph-stale" if node.get("stale") is True else ""
+    return f"graph-node graph-artifact graph-{_name(_text(node.get('type')))}{stale}"
 
 
 def _name(text: str) -> str:

@@ -16,6 +16,8 @@ from app.artifacts.models import Artifact, HumanTransform, TransformInput, Trans
 from app.extensions import db, get_redis
 from app.jobs.kinds import label_of
 from app.jobs.models import LlmTransform, Transform
+from app.versions.domain import EDITABLE
+from app.versions.staleness import stale_ids
 
 CACHE_SECONDS = 24 * 3600
 ACTIONS = {
@@ -33,6 +35,12 @@ TYPES = {
     "research_answers": lambda: _("Answers"),
     "research_instructions": lambda: _("Research instructions"),
     "research_outline": lambda: _("Research"),
+    "bible_params": lambda: _("Bible params"),
+    "character_bible": lambda: _("Character bible"),
+    "script_params": lambda: _("Script params"),
+    "episode_script": lambda: _("Episode"),
+    "consistency_params": lambda: _("Check params"),
+    "consistency_report": lambda: _("Consistency report"),
 }
 # What an arrow of the drawing carries, named in its tooltip.
 ROLES = {
@@ -46,6 +54,9 @@ ROLES = {
     "instructions": lambda: _("instructions"),
     "version": lambda: _("version"),
     "restored": lambda: _("restored"),
+    "outline": lambda: _("outline"),
+    "bible": lambda: _("bible"),
+    "episode": lambda: _("episode"),
 }
 
 
@@ -79,7 +90,8 @@ def lineage(project_id: int) -> dict[str, Any]:
     reads = {artifact_id: transform_id for transform_id, artifact_id, _role in inputs}
     makes = {artifact_id: transform_id for transform_id, artifact_id, _role in outputs}
     made = {transform_id: artifact_id for transform_id, artifact_id, _role in outputs}
-    nodes = [_artifact(a, reads.get(a.id), makes.get(a.id)) for a in artifacts]
+    stale = stale_ids(artifacts)
+    nodes = [_artifact(a, reads.get(a.id), makes.get(a.id), a.id in stale) for a in artifacts]
     nodes += [
         _transform(t, described.get(t.id, ""), usage.get(t.id), made.get(t.id)) for t in transforms
     ]
@@ -107,11 +119,15 @@ def _usage(ids: list[int]) -> dict[int, tuple[str, int]]:
     return found
 
 
-def _artifact(a: Artifact, read_by: int | None, made_by: int | None) -> dict[str, Any]:
-    editable = a.type in ("brainstorm_idea", "outline")
+def _artifact(a: Artifact, read_by: int | None, made_by: int | None, stale: bool) -> dict[str, Any]:
     title = str(a.data.get("title") or "") if isinstance(a.data, dict) else ""
     label = title or (TYPES[a.type]() if a.type in TYPES else a.type)
-    if editable:
+    if a.type == "episode_script" and isinstance(a.data, dict):
+        label = _("Episode %(n)d", n=a.data.get("number", 0)) + (f": {title}" if title else "")
+    detail = f"v{a.version}" if a.version > 1 else ""
+    if stale:
+        detail = " · ".join(filter(None, [detail, _("based on an older version")]))
+    if a.type in EDITABLE:
         url = url_for("versions.index", artifact_id=a.id)
     else:
         job = read_by or made_by
@@ -122,7 +138,8 @@ def _artifact(a: Artifact, read_by: int | None, made_by: int | None) -> dict[str
         "refId": a.id,
         "type": a.type,
         "label": label,
-        "detail": f"v{a.version}" if a.version > 1 else "",
+        "detail": detail,
+        "stale": stale,
         "url": url,
     }
 

@@ -32,8 +32,10 @@ def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
     from app import (
         auth,
+        bible,
         brainstorm,
         cli,
+        consistency,
         i18n,
         jobs,
         live,
@@ -45,6 +47,8 @@ def init_app(app: Flask) -> None:
     )
     from app.api import api
     from app.notifications.views import unseen
+    from app.scripts import api as _scripts_api  # noqa: F401 - registers the API routes
+    from app.scripts import views as scripts
 
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a job page may stay open for days
     # The catalogs sit beside the package (Flask-Babel looks in app/translations by default).
@@ -75,6 +79,9 @@ def init_app(app: Flask) -> None:
         brainstorm,
         outline,
         research,
+        bible,
+        scripts,
+        consistency,
         versions,
         jobs,
         live,

@@ -129,3 +129,54 @@ def brainstorm_form(client: Any, auth: Any, project_id: int, **fields: str) -> d
         "numIdeas": str(BRAINSTORM_PARAMS["numIdeas"]),
     }
     return {**data, **fields}
+
+
+def finished_outline(
+    app: Flask,
+    user_id: int,
+    project_id: int,
+    document: dict[str, Any],
+    params: dict[str, Any] | None = None,
+) -> int:
+    """An outline as a finished outline job leaves it, from an idea of the project: the job
+    recorded the real way (never queued), then its one `outline` artifact stored as its result
+    and the job completed. The outline artifact's id."""
+    from app.artifacts.models import TransformOutput
+    from app.clock import utcnow
+    from app.jobs.models import RESULT_ROLE
+    from app.outline.kind import OUTLINE, OUTLINE_TYPE
+
+    with app.app_context():
+        begin_write()
+        idea = Artifact(
+            project_id=project_id,
+            type="brainstorm_idea",
+            data={"title": document.get("title", ""), "body": document.get("logline", "")},
+            created_by=user_id,
+        )
+        db.session.add(idea)
+        db.session.flush()
+        asked = {"episodeCount": max(10, len(document["episodes"])), **(params or {})}
+        started = starting.start_job(
+            OUTLINE,
+            project_id,
+            user_id,
+            OUTLINE.params.model_validate({"platform": "抖音", **asked}),
+            None,
+            inputs={"source": idea.id},
+        )
+        assert started.outcome == "created", f"outline in project {project_id}: {started.outcome}"
+        job = started.transform
+        outline = Artifact(
+            project_id=project_id, type=OUTLINE_TYPE, data=document, created_by=user_id
+        )
+        db.session.add(outline)
+        db.session.flush()
+        db.session.add(
+            TransformOutput(transform_id=job.id, artifact_id=outline.id, role=RESULT_ROLE)
+        )
+        job.status, job.finished_at, job.progress = "completed", utcnow(), 100
+        db.session.commit()
+        outline_id = outline.id
+        db.session.remove()
+        return outline_id

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from factories import BRAINSTORM_PARAMS
+from factories import BRAINSTORM_PARAMS, finished_outline
 
 from app.artifacts.models import Artifact, TransformOutput
 from app.auth.models import ApiToken, User
@@ -27,6 +27,7 @@ OWN_THINGS = {"auth.logout", "projects.index", "jobs.index", "api.list_jobs_api"
 OWN_THINGS |= {"notifications.dismiss_all"}
 OWN_THINGS |= {"api.running_jobs", "api.recent_completions", "api.create_project_api"}
 OWN_THINGS |= {"api.start_brainstorm", "api.start_outline_api"}
+OWN_THINGS |= {"api.start_bible_api", "api.start_scripts_api", "api.start_check_api"}
 OWN_THINGS |= {"account.show", "account.rename", "account.change_password", "account.create_token"}
 OWN_THINGS |= {"account.preferences"}
 # Routes to a person's own things named in the path (the owner's, in the sweep).
@@ -115,6 +116,13 @@ def owned(client, make_user, app) -> dict:
         db.session.add(TransformOutput(transform_id=job, artifact_id=idea.id, role=RESULT_ROLE))
         db.session.commit()
         artifact = idea.id
+    document = {
+        "title": "T",
+        "characters": [{"name": "林晚"}],
+        "episodes": [{"number": n, "synopsis": "s"} for n in range(1, 11)],
+    }
+    # A finished outline (before the outline job below, which stays active).
+    outline_artifact = finished_outline(app, mei.id, project, document)
     outline = client.post(
         "/api/outlines/start",
         json={"projectId": project, "sourceArtifactId": artifact},
@@ -125,6 +133,26 @@ def owned(client, make_user, app) -> dict:
         json={"prompt": "Research the market."},
         headers=mei.bearer,
     ).json["sessionId"]
+    from_outline = {"projectId": project, "outlineArtifactId": outline_artifact}
+    script = client.post(
+        "/api/scripts/start", json={**from_outline, "episodes": "1"}, headers=mei.bearer
+    ).json["scriptId"]
+    with app.app_context():  # an episode as the script job would store it
+        episode = Artifact(
+            project_id=project,
+            type="episode_script",
+            data={"number": 1, "title": "", "scenes": [], "seconds": 0},
+        )
+        db.session.add(episode)
+        db.session.flush()
+        db.session.add(
+            TransformOutput(transform_id=script, artifact_id=episode.id, role=RESULT_ROLE)
+        )
+        db.session.commit()
+        episode_id = episode.id
+    bible = client.post("/api/bibles/start", json=from_outline, headers=mei.bearer).json["bibleId"]
+    check = client.post("/api/consistency/start", json=from_outline, headers=mei.bearer)
+    assert check.status_code == 202, check.json
     accounts = {"owner": mei, "collaborator": make_user("cole"), "viewer": make_user("vi")}
     accounts["stranger"] = make_user("bo")
     kai = make_user("kai")  # a member the owner may remove
@@ -150,6 +178,11 @@ def owned(client, make_user, app) -> dict:
         "transform_id": job,
         "artifact_id": artifact,
         "outline_id": outline,
+        "outline_artifact_id": outline_artifact,
+        "episode_id": episode_id,
+        "script_id": script,
+        "bible_id": bible,
+        "check_id": check.json["checkId"],
     }
     return {"ids": ids, "accounts": accounts}
 

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from argon2 import PasswordHasher
 from factories import BRAINSTORM_PARAMS
-from flask import Flask
+from flask import Flask, url_for
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -36,6 +36,7 @@ from app.clock import utcnow
 from app.extensions import begin_write, db
 from app.jobs.models import Transform
 from app.outline.components import Episode, empty
+from app.scripts.screenplay import with_seconds
 from app.web import static_hash
 
 Route = tuple[str, str, str]  # endpoint, rule, method
@@ -61,6 +62,13 @@ BODIES = {  # a valid body per JSON endpoint
     "api.add_member_api": {"username": "bo", "role": "viewer"},
     "api.change_member_api": {"role": "collaborator"},
     "api.change_project_api": {"name": "P", "description": "d", "archived": False},
+    "api.start_bible_api": {"projectId": "<project>", "outlineArtifactId": "<outline>"},
+    "api.start_scripts_api": {
+        "projectId": "<project>",
+        "outlineArtifactId": "<outline>",
+        "episodes": "1",
+    },
+    "api.start_check_api": {"projectId": "<project>", "outlineArtifactId": "<outline>"},
 }
 FORM_VALUES = {  # what a writer types into the forms whose page leaves them empty
     "auth.login": {"username": "mei", "password": PASSWORD},
@@ -74,13 +82,29 @@ FORM_VALUES = {  # what a writer types into the forms whose page leaves them emp
     "account.change_password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
 }
 KEYS = {"api.start_outline_api": "fuzz-outline", "api.start_research_api": "fuzz-research"}
-DOWNLOADS = {"api.outline_export_api", "research.export"}  # answers Markdown, HTML or JSON as asked
-EPISODE = Episode(number=1).model_dump(by_alias=True)  # Idempotency-Keys other than KEY
+KEYS |= {"api.start_bible_api": "fuzz-bible", "api.start_scripts_api": "fuzz-scripts"}
+KEYS |= {"api.start_check_api": "fuzz-check"}
+DOWNLOADS = {"api.outline_export_api", "research.export"}
+DOWNLOADS |= {
+    "api.script_export_api",
+    "api.series_export_api",
+}  # answers Markdown, HTML or JSON as asked
+EPISODE = Episode(number=1).model_dump(by_alias=True)
+SCRIPT = with_seconds(
+    {
+        "number": 1,
+        "title": "T",
+        "scenes": [{"heading": {"number": 1}, "elements": [{"type": "action", "text": "a"}]}],
+    }
+)  # Idempotency-Keys other than KEY
 # Query names read outside a declared query model.
 QUERY_NAMES = {"static": ["v"], "brainstorm.new": ["from", "referenceArtifactId"]}
 HEADERS = {"live.events": "Last-Event-ID", "api.transform_stream": "Last-Event-ID"}
 HEADERS |= {"api.start_brainstorm": "Idempotency-Key", "api.start_outline_api": "Idempotency-Key"}
-HEADERS |= {"api.start_research_api": "Idempotency-Key"}
+HEADERS |= dict.fromkeys(
+    ["api.start_research_api", "api.start_bible_api", "api.start_scripts_api"], "Idempotency-Key"
+)
+HEADERS |= {"api.start_check_api": "Idempotency-Key"}
 NEVER_REFUSED = {"GET /", "GET /login", "GET /signup", "GET /projects/", "GET /jobs/"}
 NEVER_REFUSED |= {"GET /account/"}
 PRINCIPALS = ["owner", "owner", "owner", "bearer", "other", "anon", "forged"]
@@ -295,6 +319,7 @@ def world(
         job = started.json["outlineId"]
         db.session.add(TransformOutput(transform_id=job, artifact_id=written.id, role="result"))
         db.session.commit()
+        owned["outline_artifact_id"] = [str(written.id)]
     research = {**BODIES["api.start_research_api"], "contextArtifactId": int(ideas[0])}
     headers = {**bearer, "Idempotency-Key": KEYS["api.start_research_api"]}
     path = f"/api/workflows/{owned['project_id'][0]}/outline-generation/start"
@@ -313,6 +338,31 @@ def world(
             TransformOutput(transform_id=asked.id, artifact_id=sheet.id, role="questions")
         )
         db.session.commit()
+    project = int(owned["project_id"][0])
+    outline_artifact = owned["outline_artifact_id"][0]
+    jobs_of = {}
+    for endpoint in ("api.start_scripts_api", "api.start_bible_api", "api.start_check_api"):
+        raw = json.dumps(BODIES[endpoint]).replace('"<outline>"', outline_artifact)
+        body = json.loads(raw.replace('"<project>"', str(project)))
+        headers = {**bearer, "Idempotency-Key": KEYS[endpoint]}
+        started = http.post(endpoint_path(app, endpoint), json=body, headers=headers)
+        assert started.status_code == 202, started.json
+        jobs_of[endpoint] = str(started.json["transformId"])
+        if endpoint == "api.start_scripts_api":
+            with app.app_context():  # an episode, as the script kind would store it
+                begin_write()
+                episode = Artifact(project_id=project, type="episode_script", data=SCRIPT)
+                db.session.add(episode)
+                db.session.flush()
+                made = int(jobs_of[endpoint])
+                db.session.add(
+                    TransformOutput(transform_id=made, artifact_id=episode.id, role="result")
+                )
+                db.session.commit()
+                owned["episode_id"] = [str(episode.id)]
+    owned["script_id"] = [jobs_of["api.start_scripts_api"]]
+    owned["bible_id"] = [jobs_of["api.start_bible_api"]]
+    owned["check_id"] = [jobs_of["api.start_check_api"]]
     kai = make_user("kai", PASSWORD)  # a member the owner may manage
     path = f"/api/projects/{owned['project_id'][0]}/members"
     added = http.post(path, json={"username": "kai", "role": "viewer"}, headers=bearer)
@@ -325,6 +375,11 @@ def world(
         owned["token_id"] = [str(token.id)]
     sessions = {name: sign_in(app, account) for name, account in accounts.items()}
     return World(app, accounts, sessions, owned, rows, discover(app, sessions["owner"][0], owned))
+
+
+def endpoint_path(app: Flask, endpoint: str) -> str:
+    with app.test_request_context():
+        return url_for(endpoint)
 
 
 @dataclass
@@ -385,6 +440,7 @@ def draw_request(world: World, route: Route, data: st.DataObject) -> Sent:
         idea = world.owned["artifact_id"][0]
         raw = json.dumps(BODIES[endpoint]).replace('"<project>"', project)
         raw = raw.replace('"<session>"', world.owned["session_id"][0])
+        raw = raw.replace('"<outline>"', world.owned["outline_artifact_id"][0])
         body = json.loads(raw.replace('"<idea>"', idea))
         paths = data.draw(st.lists(st.sampled_from(leaves(accepts["body"], body)), max_size=3))
         for path in paths:

@@ -15,7 +15,7 @@ from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
 from app.jobs.starting import idempotency_key, limit_starts
-from app.jobs.state import error_text, load_state, progress_text
+from app.jobs.state import error_text, load_state, progress_text, streaming_json
 from app.projects.access import project_for
 
 
@@ -54,14 +54,6 @@ def ideation(run_id: int) -> dict[str, Any]:
     if transform.kind != BRAINSTORM.name:
         abort(404)
     state = load_state(transform)
-    streaming = None
-    if transform.active or state.chunks:
-        streaming = {
-            "transformId": transform.id,
-            "attempt": transform.attempt,
-            "chunks": [c.text for c in state.chunks],
-            "progress": transform.progress,
-        }
     return {
         "id": transform.id,
         "status": transform.status,
@@ -84,7 +76,7 @@ def ideation(run_id: int) -> dict[str, Any]:
         "progress": transform.progress,
         "progressMessage": progress_text(transform),
         "error": error_text(transform) or None,
-        "streamingData": streaming,
+        "streamingData": streaming_json(transform),
         "job": state.to_json(),
     }
 

@@ -34,7 +34,7 @@ IDEA_EDITING = Editable(
     text=idea_text,
     fields_template="brainstorm/_idea_fields.html",
     to_form=lambda data: {"title": data.get("title", ""), "body": data.get("body", "")},
-    from_form=lambda form: {"title": form.get("title", ""), "body": form.get("body", "")},
+    from_form=lambda form, _old: {"title": form.get("title", ""), "body": form.get("body", "")},
 )
 
 

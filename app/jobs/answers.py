@@ -59,3 +59,15 @@ def form_start(
     elif started.outcome == "conflict":
         flash(busy)
     return redirect(url_for("jobs.show", job_id=started.transform.id), 303)
+
+
+def button_start(start: Callable[[], Started], busy: str, back: str) -> Response:
+    """Run a start from a button on another page (no form of its own to show again): 303 to
+    the job's page, or back to `back` with the reasons as messages."""
+
+    def again(errors: dict[str, str], _status: int) -> Response:
+        for message in errors.values():
+            flash(message)
+        return redirect(back, 303)
+
+    return form_start(start, busy, again)  # type: ignore[return-value]

@@ -8,6 +8,7 @@ from app.inputs import Inputs
 
 if TYPE_CHECKING:
     from app.jobs.context import JobContext
+    from app.jobs.starting import Started
 
 
 class JobKind:
@@ -66,6 +67,18 @@ class JobKind:
     def project_context(self, project_id: int) -> dict[str, Any]:
         """What the kind's project block shows besides its latest job (read at render)."""
         return {}
+
+    def regenerate(
+        self,
+        project_id: int,
+        user_id: int,
+        made: dict[str, Any],
+        params: dict[str, Any],
+        reads: dict[str, list[int]],
+    ) -> "Started | None":
+        """Start this kind again for one thing it made (`made`), reading these newest versions
+        (`reads`, by role); None: the same params and reads (app/versions/regenerate.py)."""
+        return None
 
     def on_cancel(self, ctx: "JobContext") -> None:
         """Clean up provider state of a job cancelled while no worker held it (e.g. cancel a

@@ -75,18 +75,22 @@ def stream_document(
     lists: frozenset[str] = frozenset(),
     on_change: Callable[[], None] = lambda: None,
     temperature: float = 0.7,
+    empty_is_an_answer: bool = False,
 ) -> None:
     """Stream one JSON object into `document` (one artifact, put under `key`): each top-level
     member as it completes, and each element of the members named in `lists` as it
     completes (appended), so sections appear one by one. `clean(name, value)` gives what is
-    kept (None: nothing). A bare array answers the one list asked for."""
+    kept (None: nothing). A bare array answers the one list asked for. An answer that gives
+    nothing is an error, unless `empty_is_an_answer` and it is JSON (`{"issues": []}`)."""
     scanner = JsonScanner()
-    changed = False
+    changed = answered = False
 
     def take(text: str) -> None:
-        nonlocal changed
+        nonlocal changed, answered
         grew = False
         for path, value in scanner.feed(text):
+            if path == ():  # the whole answer: is it one of the object (or list) asked for?
+                answered = answered or isinstance(value, list) or bool(lists & set(value or ()))
             name = _section(path, lists)
             if name is None:
                 continue
@@ -108,7 +112,7 @@ def stream_document(
     answer = ctx.stream(messages, take, temperature=temperature, json_output=True)
     if answer.finish_reason == "length":
         raise Retryable(N_("The model's answer was cut off (length limit)."), "cut_off")
-    if not changed:
+    if not changed and not (empty_is_an_answer and answered):
         raise OutputError(N_("The model's answer contained no usable results."))
 
 

@@ -59,7 +59,10 @@ class Started:
     outcome: str
 
 
-def _digest(kind: JobKind, project_id: int, params: dict[str, Any], inputs: dict[str, int]) -> str:
+Reads = dict[str, int | list[int]]  # role → the artifact it names (or several, in order)
+
+
+def _digest(kind: JobKind, project_id: int, params: dict[str, Any], inputs: Reads) -> str:
     what = [kind.name, project_id, params, inputs] if inputs else [kind.name, project_id, params]
     canonical = json.dumps(what, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -106,10 +109,11 @@ def start_job(
     user_id: int,
     params: Inputs,
     key: str | None,
-    inputs: dict[str, int] | None = None,
+    inputs: Reads | None = None,
 ) -> Started:
     """Record a pending job, its params artifact and the artifacts it reads (`inputs`: role →
-    artifact id, of the project, checked by the caller); the caller commits, then enqueues."""
+    artifact id or ids, of the project, checked by the caller); the caller commits, then
+    enqueues."""
     values = params.model_dump(mode="json", by_alias=True)
     inputs = inputs or {}
     digest = _digest(kind, project_id, values, inputs)
@@ -139,7 +143,7 @@ def _insert(
     params: dict[str, Any],
     key: str | None,
     digest: str,
-    inputs: dict[str, int],
+    inputs: Reads,
 ) -> Transform:
     params_artifact = Artifact(
         project_id=project_id, type=kind.params_type, data=params, created_by=user_id
@@ -159,7 +163,8 @@ def _insert(
     edges = {"params": params_artifact.id, **inputs}
     db.session.add_all(
         TransformInput(transform_id=transform.id, artifact_id=artifact_id, role=role)
-        for role, artifact_id in edges.items()
+        for role, ids in edges.items()
+        for artifact_id in (ids if isinstance(ids, list) else [ids])
     )
     db.session.flush()
     return transform

@@ -219,6 +219,20 @@ def current_chunks(transform: Transform) -> list[Chunk]:
     return [Chunk(transform.attempt, transform.last_seq, "".join(r or "" for r in calls))]
 
 
+def streaming_json(transform: Transform) -> dict[str, Any] | None:
+    """The current attempt's text as a kind's API answers it (`streamingData`): None once a
+    job has ended without any."""
+    chunks = current_chunks(transform)
+    if not (transform.active or chunks):
+        return None
+    return {
+        "transformId": transform.id,
+        "attempt": transform.attempt,
+        "chunks": [c.text for c in chunks],
+        "progress": transform.progress,
+    }
+
+
 def results_of(transform_id: int) -> list[dict[str, Any]]:
     """The job's result artifacts, in order, with their ids."""
     rows = db.session.execute(

@@ -11,7 +11,7 @@ from app.inputs import Id, Inputs, accepts, one_of
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
 from app.jobs.starting import idempotency_key, limit_starts
-from app.jobs.state import current_chunks, job_json, params_of
+from app.jobs.state import job_json, params_of, streaming_json
 from app.outline.kind import OutlineParams
 from app.outline.outlines import (
     FORMATS,
@@ -50,15 +50,6 @@ def outline_api(outline_id: int) -> dict[str, Any]:
     runs, the newest version once writers edit it."""
     view = outline_view(job_for(api_user().id, outline_id))
     transform = view.transform
-    chunks = current_chunks(transform)
-    streaming = None
-    if transform.active or chunks:
-        streaming = {
-            "transformId": transform.id,
-            "attempt": transform.attempt,
-            "chunks": [c.text for c in chunks],
-            "progress": transform.progress,
-        }
     return {
         "id": transform.id,
         "status": transform.status,
@@ -72,7 +63,7 @@ def outline_api(outline_id: int) -> dict[str, Any]:
         "params": params_of(transform.id),
         "components": view.components,
         "progress": transform.progress,
-        "streamingData": streaming,
+        "streamingData": streaming_json(transform),
         "job": job_json(transform),
     }
 

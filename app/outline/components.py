@@ -22,11 +22,13 @@ class Character(Inputs):
     name: Text(SHORT, min_length=1)
     role: Text(SHORT) = ""  # protagonist, antagonist, love interest …
     age: Text(40) = ""
+    look: Text(LONG) = ""  # the character bible's: how they appear on screen
     personality: Text(LONG) = ""
     goal: Text(LONG) = ""
     contrast: Text(LONG) = ""  # 反差
     advantage: Text(LONG) = ""  # 金手指
     advantage_cost: Text(LONG) = ""
+    speech: Text(LONG) = ""  # the character bible's: catchphrases, how they talk
     relationships: Annotated[list[Relationship], Field(max_length=40)] = []
 
 

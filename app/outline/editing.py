@@ -8,7 +8,7 @@ from app.outline.export import from_markdown, to_markdown
 from app.versions.domain import Editable
 
 
-def _from_form(form: Any) -> dict[str, Any]:
+def _from_form(form: Any, _old: dict[str, Any]) -> dict[str, Any]:
     return from_markdown(form.get("markdown", ""))  # ValueError: not an outline's Markdown
 
 

@@ -18,7 +18,17 @@ from app.language import mostly_cjk
 from app.outline.components import Components, empty
 
 LANGUAGES = ("zh", "en")
-CHARACTER_FIELDS = ("role", "age", "personality", "goal", "contrast", "advantage", "advantageCost")
+CHARACTER_FIELDS = (
+    "role",
+    "age",
+    "look",
+    "personality",
+    "goal",
+    "contrast",
+    "advantage",
+    "advantageCost",
+    "speech",
+)
 EPISODE_FIELDS = ("synopsis", "hook", "cliffhanger")
 SECTIONS = tuple("logline genreAudience sellingPoints setting characters stages episodes".split())
 
@@ -35,11 +45,13 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (zh, en)
     "characters": ("人物小传", "Characters"),
     "role": ("角色定位", "Role"),
     "age": ("年龄", "Age"),
+    "look": ("外形", "Look"),
     "personality": ("性格", "Personality"),
     "goal": ("目标", "Goal"),
     "contrast": ("反差", "Contrast"),
     "advantage": ("金手指", "Advantage"),
     "advantageCost": ("金手指代价", "Cost of the advantage"),
+    "speech": ("说话习惯", "Speech habits"),
     "relationships": ("人物关系", "Relationships"),
     "stages": ("剧情阶段", "Story arc"),
     "stage": ("阶段", "Stage"),
@@ -71,6 +83,10 @@ def language_of(components: dict[str, Any]) -> str:
     """The outline's language: zh when its title, logline and synopses are mostly CJK, else en."""
     parts = [components.get("title", ""), components.get("logline", "")]
     parts += [episode.get("synopsis", "") for episode in components.get("episodes", [])]
+    # A character bible has nothing but characters.
+    parts += [
+        f"{c.get('name', '')}{c.get('personality', '')}" for c in components.get("characters", [])
+    ]
     return "zh" if mostly_cjk("".join(parts)) else "en"
 
 

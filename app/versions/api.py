@@ -58,7 +58,8 @@ def edited_data(artifact: Artifact, data: dict[str, Any]) -> dict[str, Any]:
     if artifact.streaming_status == "streaming":
         fail(409, _("This is still being written: edit it when its job has finished."))
     try:
-        return entry.model.model_validate(data, strict=True).model_dump(by_alias=True)
+        valid = entry.model.model_validate(data, strict=True).model_dump(by_alias=True)
+        return entry.stored(valid, artifact.data)
     except ValidationError as error:
         refused: Refused = refusal(error)
         if refused.extra.get("field") is None:

@@ -39,7 +39,10 @@ class Editable:
     text: Callable[[dict[str, Any]], str]
     fields_template: str
     to_form: Callable[[dict[str, Any]], dict[str, Any]]
-    from_form: Callable[[Any], dict[str, Any]]
+    # The form's values (the version edited is given: what the form does not carry).
+    from_form: Callable[[Any, dict[str, Any]], dict[str, Any]]
+    # The validated edit as stored, given the version edited (derived fields, fixed ones).
+    stored: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = lambda data, _old: data
 
 
 EDITABLE: dict[str, Editable] = {}

@@ -14,7 +14,9 @@ from app.artifacts.models import Artifact, HumanTransform
 from app.auth.models import User
 from app.extensions import db
 from app.inputs import errors_by_field, id_from, read_form
+from app.jobs.answers import button_start
 from app.jobs.models import Transform
+from app.jobs.starting import limit_starts
 from app.projects.access import project_for
 from app.redirects import safe_next
 from app.versions.domain import (
@@ -30,6 +32,7 @@ from app.versions.domain import (
     star_line,
     text_of,
 )
+from app.versions.regenerate import regenerate
 
 bp = Blueprint("versions", __name__, url_prefix="/artifacts")
 DESCRIPTION_MAX = 500
@@ -86,7 +89,8 @@ def save(artifact_id: int) -> Response | tuple[str, int]:
     entry = EDITABLE[artifact.type]
     description = request.form.get("description", "").strip()
     try:
-        data = read_form(entry.model, entry.from_form(request.form)).model_dump(by_alias=True)
+        values = entry.from_form(request.form, artifact.data)
+        data = entry.stored(read_form(entry.model, values).model_dump(by_alias=True), artifact.data)
         if len(description) > DESCRIPTION_MAX:
             errors = {"description": _("Write at most %(n)d characters.", n=DESCRIPTION_MAX)}
             return _render_edit(artifact, request.form, errors, 422)
@@ -173,6 +177,20 @@ def revert_to(artifact_id: int) -> Response:
     db.session.commit()
     flash(_("Version %(old)d restored as version %(n)d.", old=target.version, n=version.version))
     return redirect(url_for("versions.index", artifact_id=version.id), 303)
+
+
+@bp.post("/<id:artifact_id>/regenerate")
+@login_required
+@limit_starts
+def regenerate_it(artifact_id: int) -> Response:
+    """Make it again from the newest versions of what it was made from: the new job's page
+    (the old one is kept), or back with the reason."""
+    artifact = artifact_for(current_user.id, artifact_id, write=True)
+    return button_start(
+        lambda: regenerate(artifact, current_user.id),
+        _("A job of this kind is already running for this project: here it is."),
+        url_for("versions.index", artifact_id=artifact.id),
+    )
 
 
 @bp.post("/<id:artifact_id>/star")

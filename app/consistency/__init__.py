@@ -1,0 +1,7 @@
+"""Consistency checks: a job that reads a character bible and the written episodes of an
+outline version and lists their contradictions, each with the episodes and lines involved."""
+
+from app.consistency import api as _api  # noqa: F401 - registers the API routes
+from app.consistency.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,28 @@
+"""Consistency pages: the form that starts a check from the script page (the job page shows
+its issues live)."""
+
+from flask import Blueprint, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.consistency.checks import start_check
+from app.inputs import key_from
+from app.jobs.answers import button_start
+from app.jobs.starting import limit_starts
+from app.versions.domain import artifact_for
+
+bp = Blueprint("consistency", __name__)
+
+
+@bp.post("/artifacts/<id:outline_artifact_id>/consistency")
+@login_required
+@limit_starts
+def create(outline_artifact_id: int) -> Response:
+    outline = artifact_for(current_user.id, outline_artifact_id, write=True)
+    key = key_from(request.form.get("idempotency_key"))
+    return button_start(
+        lambda: start_check(outline.project_id, current_user.id, outline.id, key),
+        _("A consistency check is already running for this project: here it is."),
+        url_for("scripts.series_page", outline_artifact_id=outline.id),
+    )
