@@ -39,6 +39,7 @@ bench: install-test
 	$(BIN)/python bench/sign_in.py
 	$(BIN)/python bench/jobs_page.py
 	$(BIN)/python bench/outline_demo.py
+	$(BIN)/python bench/scripts_demo.py
 	$(BIN)/python bench/project_page.py
 	$(BIN)/python bench/research.py
 

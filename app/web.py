@@ -32,10 +32,10 @@ def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
     from app import (
         auth,
-        bible,
+        bible,  # noqa: F401 - registers the API routes
         brainstorm,
         cli,
-        consistency,
+        consistency,  # noqa: F401 - registers the API routes
         i18n,
         jobs,
         live,
@@ -79,9 +79,7 @@ def init_app(app: Flask) -> None:
         brainstorm,
         outline,
         research,
-        bible,
         scripts,
-        consistency,
         versions,
         jobs,
         live,

@@ -360,3 +360,20 @@ def workers_reporting(app: Flask) -> int:
 
 def is_postgres(url: str) -> bool:
     return url.startswith("postgres")
+
+
+def raw_responses(app: Flask, job_id: int) -> list[str]:
+    """What each model call of a job answered, in order of the calls (as stored)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.jobs.models import LlmTransform
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(LlmTransform.raw_response)
+                .where(LlmTransform.transform_id == job_id)
+                .order_by(LlmTransform.call)
+            )
+        )

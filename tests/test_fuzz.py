@@ -80,6 +80,7 @@ FORM_VALUES = {  # what a writer types into the forms whose page leaves them emp
     "languages.choose": {"language": "zh"},
     "account.create_token": {"label": "a script"},
     "account.change_password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
+    "scripts.import_fountain": {"fountain": "# 第1集\n\n.1-1 日 内 客厅\n\n!林晚推门而入。\n"},
 }
 KEYS = {"api.start_outline_api": "fuzz-outline", "api.start_research_api": "fuzz-research"}
 KEYS |= {"api.start_bible_api": "fuzz-bible", "api.start_scripts_api": "fuzz-scripts"}

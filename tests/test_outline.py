@@ -14,7 +14,7 @@ import httpx2
 from cluster import StreamClient
 from factories import BRAINSTORM_PARAMS, make_project, start_job
 from sqlalchemy import select
-from support import wait_for
+from support import raw_responses, wait_for
 
 from app.artifacts.models import Artifact
 from app.extensions import db
@@ -360,12 +360,7 @@ def test_two_tabs_follow_an_outline_through_its_calls(app, api, server, make_use
         provider.release("tabs")
         ends = [tab.wait_done() for tab in tabs]
         assert ends == [{"status": "completed"}] * 2
-        with app.app_context():
-            raw = db.session.scalars(
-                select(LlmTransform.raw_response)
-                .where(LlmTransform.transform_id == outline_id)
-                .order_by(LlmTransform.call)
-            ).all()
+        raw = raw_responses(app, outline_id)
         assert len(raw) == 3
         for tab in tabs:  # every call's text, in order, without a gap or a repeat
             assert tab.text == "".join(raw) and tab.anomalies == []

@@ -15,12 +15,13 @@ import re
 import zipfile
 from typing import Any
 
+from cluster import StreamClient
 from factories import finished_outline, make_project
 from lxml import etree
 from screenplain.parsers.fountain import parse as parse_fountain
 from screenplain.types import Dialog, Slug
 from sqlalchemy import func, select
-from support import CSRF, wait_for
+from support import CSRF, raw_responses, wait_for
 
 from app.artifacts.models import Artifact
 from app.extensions import db
@@ -430,3 +431,85 @@ def test_the_script_page_belongs_to_members_only(app, client, auth, make_user):
     assert "Write a character bible" in page and "1-10" in page
     assert "No episode is written yet" in page
     assert client.get(f"/artifacts/{outline}/series/export?format=md").status_code == 409
+
+
+def test_a_reload_mid_job_shows_the_episodes_so_far_and_two_tabs_follow_every_call(
+    app, api, web, server, make_user, provider
+):
+    mei, http, project, outline = setup(app, api, make_user, provider, marker="mid")
+    answer = json.dumps({**BIBLE, **EPISODE}, ensure_ascii=False)
+    first = json.dumps({**EPISODE, "title": "第一集写完了"}, ensure_ascii=False)
+    # The first episode's call is answered at once; the next ones hold mid-answer.
+    provider.script(
+        "mid", answer, token_chars=2, pause_at=len(first) // 4 + 20, chat_replies=[first]
+    )
+    started = http.post(
+        "/api/scripts/start",
+        json={"projectId": project, "outlineArtifactId": outline, "episodes": "1-3"},
+    ).json()
+    script_id = started["scriptId"]
+
+    def midway() -> dict[str, Any] | None:
+        script = http.get(f"/api/scripts/{script_id}").json()
+        streaming = script["streamingData"]
+        written = "".join(streaming["chunks"]) if streaming else ""
+        return script if script["episodes"] and len(written) > len(first) + 40 else None
+
+    script = wait_for(midway, timeout=30)
+    assert script["status"] == "running"
+    assert [e["title"] for e in script["episodes"]] == ["第一集写完了"]
+    page = web().login(mei).http.get(f"/jobs/{script_id}").text
+    assert "第一集写完了" in page and "林晚推门而入" in page
+    assert "&lt;b&gt;欢迎&lt;/b&gt;" in page and "<b>欢迎" not in page  # model text is escaped
+
+    tabs = [StreamClient(server.url, mei.bearer, script_id) for _ in range(2)]
+    try:
+        provider.release("mid")
+        assert [tab.wait_done() for tab in tabs] == [{"status": "completed"}] * 2
+        raw = raw_responses(app, script_id)
+        assert len(raw) == 3
+        for tab in tabs:  # every call's text, in order, without a gap or a repeat
+            assert tab.text == "".join(raw) and tab.anomalies == []
+    finally:
+        for tab in tabs:
+            tab.close()
+    done = http.get(f"/api/scripts/{script_id}").json()
+    assert [e["number"] for e in done["episodes"]] == [1, 2, 3]
+    assert [e["title"] for e in done["episodes"]] == ["第一集写完了", "归来", "归来"]
+
+
+def test_a_fountain_file_imports_as_a_new_version_and_a_bad_one_is_named_by_its_line(
+    app, api, client, auth, make_user, provider
+):
+    mei, http, project, outline = setup(app, api, make_user, provider, episodes=10)
+    started = http.post(
+        "/api/scripts/start",
+        json={"projectId": project, "outlineArtifactId": outline, "episodes": "4"},
+    ).json()
+    episode = wait_final(http, f"/api/scripts/{started['scriptId']}")["episodes"][0]
+    exported = http.get(f"/api/scripts/{started['scriptId']}/export", params={"format": "fountain"})
+    auth.login(mei)
+    page = client.get(f"/episodes/{episode['artifactId']}").get_data(as_text=True)
+    token = CSRF.search(page)
+    csrf = token.group(1) or token.group(2)
+    url = f"/episodes/{episode['artifactId']}/import"
+
+    refused = client.post(url, data={"csrf_token": csrf, "fountain": "@林晚\n"})  # no line
+    assert refused.status_code == 422 and "Line" in refused.get_data(as_text=True)
+    other = exported.text.replace("# 第4集", "# 第5集").replace(".4-", ".5-")
+    refused = client.post(url, data={"csrf_token": csrf, "fountain": other + "\n" + other})
+    assert refused.status_code == 422 and "no episode 4" in refused.get_data(as_text=True)
+    assert http.get(f"/api/scripts/{started['scriptId']}").json()["episodes"][0]["version"] == 1
+
+    changed = exported.text.replace("我回来了。", "我从地狱回来了。")
+    upload = (io.BytesIO(changed.encode()), "episode-4.fountain")
+    saved = client.post(
+        url, data={"csrf_token": csrf, "file": upload}, content_type="multipart/form-data"
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)[:500]
+    now = http.get(f"/api/scripts/{started['scriptId']}").json()["episodes"][0]
+    assert now["version"] == 2 and now["number"] == 4
+    before = json.dumps(episode["scenes"], ensure_ascii=False)
+    assert json.dumps(now["scenes"], ensure_ascii=False) == before.replace(
+        "我回来了。", "我从地狱回来了。"
+    )

@@ -1,7 +1,5 @@
 """Character bibles: the bible kind, written from an outline version's characters, edited
-like an idea (versions), read by every episode script."""
+like an outline (versions), read by every episode script. Its button is on the script page
+(app/scripts/views.py)."""
 
 from app.bible import api as _api  # noqa: F401 - registers the API routes
-from app.bible.views import bp
-
-__all__ = ["bp"]

@@ -3,7 +3,7 @@ pages show it, and editing one (as the outline's characters are written, in Mark
 
 from typing import Annotated, Any
 
-from flask import abort, url_for
+from flask import abort
 from flask_babel import gettext as _
 from pydantic import Field
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from app.bible.kind import BIBLE, BIBLE_TYPE, BibleParams
 from app.errors import Refused
 from app.extensions import db
 from app.inputs import Inputs
+from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import streaming_json
@@ -38,13 +39,7 @@ def start_bible(project_id: int, user_id: int, outline_id: int, key: str | None)
     return start_job(BIBLE, project_id, user_id, BibleParams(), key, inputs={"outline": outline.id})
 
 
-def started_json(transform: Transform) -> dict[str, Any]:
-    return {
-        "transformId": transform.id,
-        "bibleId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+started_json = started_as("bibleId")
 
 
 def _read(transform_id: int, role: str, output: bool = False) -> Artifact | None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort
 from flask_babel import gettext as _
 
 from app.api import api, api_user
@@ -13,7 +13,7 @@ from app.brainstorm.params import BrainstormParams
 from app.errors import fail
 from app.inputs import Id, Inputs, accepts
 from app.jobs.access import job_for
-from app.jobs.answers import api_start
+from app.jobs.answers import api_start, started_as
 from app.jobs.starting import idempotency_key, limit_starts
 from app.jobs.state import error_text, load_state, progress_text, streaming_json
 from app.projects.access import project_for
@@ -24,13 +24,7 @@ class StartBrainstorm(Inputs):
     params: BrainstormParams
 
 
-def _started(transform: Any) -> dict[str, Any]:
-    return {
-        "transformId": transform.id,
-        "ideationRunId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+_started = started_as("ideationRunId")
 
 
 @api.post("/brainstorm/start")

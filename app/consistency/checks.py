@@ -3,7 +3,7 @@ series it reads are fixed at the start) and reading one as the API and pages sho
 
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.bible.bibles import newest_bible, outline_for
 from app.consistency.kind import CONSISTENCY, CheckParams
 from app.errors import Refused
 from app.extensions import db
+from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.scripts.series import series
@@ -33,13 +34,7 @@ def start_check(project_id: int, user_id: int, outline_id: int, key: str | None)
     return start_job(CONSISTENCY, project_id, user_id, CheckParams(), key, inputs=inputs)
 
 
-def started_json(transform: Transform) -> dict[str, Any]:
-    return {
-        "transformId": transform.id,
-        "checkId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+started_json = started_as("checkId")
 
 
 def report_of(transform: Transform) -> dict[str, Any] | None:

@@ -21,6 +21,21 @@ Answer = Callable[[Transform], dict[str, Any]]
 Page = Response | tuple[str, int]
 
 
+def started_as(name: str) -> Answer:
+    """What every start of a kind answers (202, a replay, or beside a 409's error): the job,
+    its id also under the kind's own name (`outlineId`, `sessionId` …)."""
+
+    def answer(transform: Transform) -> dict[str, Any]:
+        return {
+            "transformId": transform.id,
+            name: transform.id,
+            "status": transform.status,
+            "url": url_for("jobs.show", job_id=transform.id),
+        }
+
+    return answer
+
+
 def api_start(
     start: Callable[[], Started], busy: str, answer: Answer
 ) -> tuple[dict[str, Any], int]:

@@ -4,7 +4,7 @@ pages show it, exporting one."""
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, url_for
+from flask import Response, abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.artifacts.models import Artifact, TransformInput, TransformOutput
 from app.brainstorm.ideas import IDEA_TYPE
 from app.errors import Refused
 from app.extensions import db
+from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import params_of
@@ -62,14 +63,7 @@ def start_outline(
     return start_job(OUTLINE, project_id, user_id, params, key, inputs={"source": source.id})
 
 
-def started_json(transform: Transform) -> dict[str, Any]:
-    """What every outline start answers (202, a replay, or with a 409's error)."""
-    return {
-        "transformId": transform.id,
-        "outlineId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+started_json = started_as("outlineId")
 
 
 @dataclass

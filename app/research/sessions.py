@@ -14,6 +14,7 @@ from app.brainstorm.ideas import IDEA_TYPE
 from app.clock import iso, utcnow
 from app.errors import Refused
 from app.extensions import db
+from app.jobs.answers import started_as
 from app.jobs.control import answer
 from app.jobs.models import ACTIVE, RESULT_ROLE, LlmTransform, Transform
 from app.jobs.starting import Started, start_job
@@ -79,14 +80,7 @@ def latest_session(project_id: int) -> Transform | None:
     )
 
 
-def started_json(transform: Transform) -> dict[str, Any]:
-    """What every research start answers (202, a replay, or with a 409's error)."""
-    return {
-        "transformId": transform.id,
-        "sessionId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+started_json = started_as("sessionId")
 
 
 @dataclass

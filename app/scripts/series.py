@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from app.artifacts.models import Artifact, TransformInput, TransformOutput
 from app.bible.bibles import bible_for, newest_bible, outline_for
 from app.errors import Refused
 from app.extensions import db
+from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import params_of, streaming_json
@@ -101,13 +102,7 @@ def _synopsis(outline: Artifact, number: int) -> str:
     return planned[0].get("synopsis", "") if planned else ""
 
 
-def started_json(transform: Transform) -> dict[str, Any]:
-    return {
-        "transformId": transform.id,
-        "scriptId": transform.id,
-        "status": transform.status,
-        "url": url_for("jobs.show", job_id=transform.id),
-    }
+started_json = started_as("scriptId")
 
 
 # ---- reading ----------------------------------------------------------------------------------

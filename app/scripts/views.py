@@ -3,23 +3,28 @@ the form that writes episodes, the consistency check, exports and screen time), 
 page, and the exports."""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.artifacts.models import Artifact
-from app.bible.bibles import newest_bible, outline_for
-from app.consistency.checks import latest_check, report_of
+from app.bible.bibles import newest_bible, outline_for, start_bible
+from app.consistency.checks import latest_check, report_of, start_check
 from app.errors import Refused
+from app.extensions import db
 from app.inputs import id_from, key_from
 from app.jobs.access import job_for
 from app.jobs.answers import button_start
-from app.jobs.starting import limit_starts
+from app.jobs.starting import Started, limit_starts
 from app.scripts import exports, stats
+from app.scripts.fountain import from_fountain
 from app.scripts.kind import EPISODE_TYPE
+from app.scripts.layout import LayoutError
+from app.scripts.screenplay import with_seconds
 from app.scripts.series import (
     episodes_from,
     outline_of_episode,
@@ -27,11 +32,12 @@ from app.scripts.series import (
     series,
     start_scripts,
 )
-from app.versions.domain import artifact_for, latest_of
+from app.versions.domain import Stale, artifact_for, latest_of, revise
 from app.versions.staleness import stale_ids
 
 bp = Blueprint("scripts", __name__)
 FIRST_BATCH = 10  # what the form offers to write first
+MAX_IMPORT = 500_000  # characters of a Fountain file
 
 
 @bp.app_template_filter()
@@ -122,19 +128,53 @@ def series_page(outline_artifact_id: int) -> str:
     )
 
 
+def _start_from_page(
+    outline_artifact_id: int, start: Callable[[Artifact, str | None], Started], busy: str
+) -> Response:
+    """A button of the script page: the job's page, or back to the page with the reason."""
+    outline = _outline(outline_artifact_id, write=True)
+    key = key_from(request.form.get("idempotency_key"))
+    back = url_for("scripts.series_page", outline_artifact_id=outline.id)
+    return button_start(lambda: start(outline, key), busy, back)
+
+
+@bp.post("/artifacts/<id:outline_artifact_id>/bible")
+@login_required
+@limit_starts
+def start_bible_page(outline_artifact_id: int) -> Response:
+    """Write a character bible from this outline version."""
+    return _start_from_page(
+        outline_artifact_id,
+        lambda outline, key: start_bible(outline.project_id, current_user.id, outline.id, key),
+        _("A character bible is already being written for this project: here it is."),
+    )
+
+
 @bp.post("/artifacts/<id:outline_artifact_id>/scripts")
 @login_required
 @limit_starts
 def create(outline_artifact_id: int) -> Response:
     """Write the chosen episodes of this outline version."""
-    outline = _outline(outline_artifact_id, write=True)
-    key = key_from(request.form.get("idempotency_key"))
     bible_id = id_from(request.form.get("bibleArtifactId"))
     spec = request.form.get("episodes", "").strip() or "all"
-    return button_start(
-        lambda: start_scripts(outline.project_id, current_user.id, outline.id, spec, bible_id, key),
+    return _start_from_page(
+        outline_artifact_id,
+        lambda outline, key: start_scripts(
+            outline.project_id, current_user.id, outline.id, spec, bible_id, key
+        ),
         _("Episode scripts are already being written for this project: here they are."),
-        url_for("scripts.series_page", outline_artifact_id=outline.id),
+    )
+
+
+@bp.post("/artifacts/<id:outline_artifact_id>/consistency")
+@login_required
+@limit_starts
+def start_check_page(outline_artifact_id: int) -> Response:
+    """Check the series of this outline version."""
+    return _start_from_page(
+        outline_artifact_id,
+        lambda outline, key: start_check(outline.project_id, current_user.id, outline.id, key),
+        _("A consistency check is already running for this project: here it is."),
     )
 
 
@@ -166,20 +206,71 @@ def script_export(script_id: int) -> Response:
     )
 
 
-@bp.get("/episodes/<id:episode_id>")
-@login_required
-def episode(episode_id: int) -> str:
-    """One episode's script at this version, with its stale mark and its actions."""
-    artifact = artifact_for(current_user.id, episode_id)
+def _episode(episode_id: int, write: bool = False) -> Artifact:
+    artifact = artifact_for(current_user.id, episode_id, write=write)
     if artifact.type != EPISODE_TYPE:
         abort(404)
-    outline = outline_of_episode(artifact)
+    return artifact
+
+
+def _episode_page(artifact: Artifact, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     return render_template(
         "scripts/episode.html",
         episode=artifact,
         newest=latest_of(artifact),
-        outline=outline,
+        outline=outline_of_episode(artifact),
         stale=artifact.id in stale_ids([artifact]),
         layout=exports.layout_of([artifact.data]),
         formats=exports.FORMATS,
-    )
+        errors=errors,
+    ), status
+
+
+@bp.get("/episodes/<id:episode_id>")
+@login_required
+def episode(episode_id: int) -> tuple[str, int]:
+    """One episode's script at this version, with its stale mark and its actions."""
+    return _episode_page(_episode(episode_id), {})
+
+
+@bp.post("/episodes/<id:episode_id>/import")
+@login_required
+def import_fountain(episode_id: int) -> Response | tuple[str, int]:
+    """A new version of the episode from a Fountain file (uploaded or pasted): the episode of
+    this number in it, or its only one."""
+    artifact = _episode(episode_id, write=True)
+    upload = request.files.get("file")
+    raw = upload.read(MAX_IMPORT + 1) if upload is not None else b""
+    try:
+        text = raw.decode("utf-8-sig") if raw else request.form.get("fountain", "")
+    except UnicodeDecodeError:
+        return _episode_page(artifact, {"fountain": _("The file is not UTF-8 text.")}, 422)
+    if len(text) > MAX_IMPORT:
+        return _episode_page(artifact, {"fountain": _("The file is too long.")}, 413)
+    number = artifact.data["number"]
+    try:
+        found = from_fountain(text)
+    except LayoutError as unreadable:
+        return _episode_page(artifact, {"fountain": str(unreadable)}, 422)
+    chosen = [e for e in found if e["number"] == number] or (found if len(found) == 1 else [])
+    if not chosen:
+        message = (
+            _("The file holds no episode %(n)d.", n=number)
+            if found
+            else _("The file holds no scene.")
+        )
+        return _episode_page(artifact, {"fountain": message}, 422)
+    data = with_seconds({**chosen[0], "number": number})
+    try:
+        version, _made = revise(
+            artifact, data, current_user.id, description=_("Imported from Fountain")
+        )
+    except Stale as stale:
+        db.session.rollback()
+        message = _(
+            "Someone saved version %(n)d meanwhile: import into the latest.", n=stale.latest.version
+        )
+        return _episode_page(artifact, {"fountain": message}, 409)
+    db.session.commit()
+    flash(_("Saved as version %(n)d.", n=version.version))
+    return redirect(url_for("scripts.episode", episode_id=version.id), 303)

@@ -33,6 +33,7 @@ from app.versions.domain import (
     text_of,
 )
 from app.versions.regenerate import regenerate
+from app.versions.staleness import stale_ids
 
 bp = Blueprint("versions", __name__, url_prefix="/artifacts")
 DESCRIPTION_MAX = 500
@@ -177,6 +178,13 @@ def revert_to(artifact_id: int) -> Response:
     db.session.commit()
     flash(_("Version %(old)d restored as version %(n)d.", old=target.version, n=version.version))
     return redirect(url_for("versions.index", artifact_id=version.id), 303)
+
+
+@bp.app_template_global()
+def is_stale(artifact_id: int) -> bool:
+    """Whether a job made this from a version that has a newer one now (pages' marks)."""
+    artifact = db.session.get(Artifact, artifact_id)
+    return artifact is not None and artifact.id in stale_ids([artifact])
 
 
 @bp.post("/<id:artifact_id>/regenerate")
