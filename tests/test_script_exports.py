@@ -14,10 +14,11 @@ from lxml import etree, html
 from markdown_it import MarkdownIt
 
 from app.scripts.docx import EAST_ASIAN, LATIN, to_docx
-from app.scripts.fdx import printable, to_fdx
+from app.scripts.fdx import to_fdx
 from app.scripts.markdown_export import to_markdown
 from app.scripts.screenplay import read_episode
 from app.scripts.stats import Speaker, chart_labels, chart_svg, spoken_length, table
+from app.scripts.words import printable
 
 HOSTILE = "<script>alert(1)</script>&路人"  # a name from the model
 CONTROLS = "\x07\x0b\x1f\ufffe"  # storable, but no XML may hold them

@@ -26,10 +26,10 @@ from test_script_layout import (
     texts,
 )
 
-from app.scripts.fdx import caption, cue, episode_heading, scene_heading
 from app.scripts.fountain import from_fountain, to_fountain
 from app.scripts.layout import WS, LayoutError, split_cue, trim
 from app.scripts.screenplay import SPOKEN, Script, with_seconds
+from app.scripts.words import caption, cue, episode_heading, scene_heading
 
 AWKWARD = stored(
     {

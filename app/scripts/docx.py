@@ -13,8 +13,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Inches, Length, Mm, Pt
 
-from app.scripts.fdx import caption, cue, episode_heading, parenthetical, printable, scene_heading
 from app.scripts.screenplay import SPOKEN
+from app.scripts.words import caption, cue, episode_heading, parenthetical, printable, scene_heading
 
 LATIN, EAST_ASIAN = "Courier New", "SimSun"
 _THEMED = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")

@@ -12,6 +12,7 @@ from app.scripts.docx import to_docx
 from app.scripts.fdx import to_fdx
 from app.scripts.fountain import to_fountain
 from app.scripts.markdown_export import to_markdown
+from app.scripts.words import LAYOUTS
 
 FORMATS: dict[str, tuple[str, str]] = {
     "fountain": ("text/plain; charset=utf-8", "fountain"),
@@ -20,7 +21,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "html": ("text/html; charset=utf-8", "html"),
 }
-LAYOUTS = ("zh", "en")
 
 
 def layout_of(episodes: list[dict[str, Any]]) -> str:

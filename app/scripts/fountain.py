@@ -48,7 +48,6 @@ from typing import Any
 from flask_babel import gettext as _
 
 from app.inputs import clean_text, natural
-from app.scripts.fdx import LAYOUTS, caption, cue, episode_heading, scene_heading
 from app.scripts.layout import (
     WS,
     LayoutError,
@@ -61,6 +60,7 @@ from app.scripts.layout import (
     trim,
 )
 from app.scripts.screenplay import SPOKEN
+from app.scripts.words import LAYOUTS, caption, cue, episode_heading, scene_heading
 
 _ESCAPE = re.compile(r"\\(?=[\\*_\[(（])|[*_]|(?<=\[)\[")
 _UNESCAPE = re.compile(r"\\([\\*_\[(（])")

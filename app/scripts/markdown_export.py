@@ -8,8 +8,8 @@ line break in a text is kept as a hard break."""
 import re
 from typing import Any
 
-from app.scripts.fdx import caption, cue, episode_heading, parenthetical, printable, scene_heading
 from app.scripts.screenplay import SPOKEN
+from app.scripts.words import caption, cue, episode_heading, parenthetical, printable, scene_heading
 
 _INLINE = re.compile(r"([\\`*_\[\]<>&~|])")  # syntax wherever it stands
 _HEADING = re.compile(r"([\\`*_\[\]<>&~|#])")  # … and a heading's closing #s

@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import gettext as _
 from lxml import etree
 
-from app.scripts.fdx import printable
 from app.scripts.screenplay import SPOKEN
+from app.scripts.words import printable
 
 SVG = "http://www.w3.org/2000/svg"
 WIDTH, ROW, PAD = 320, 34, 4  # a phone's width in CSS pixels; a name above its bar per row
