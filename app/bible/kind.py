@@ -62,7 +62,7 @@ class Bible(JobKind):
         return _("Character bible")
 
     def results_label(self) -> str:
-        return self.label()
+        return _("Character profiles")
 
     def run(self, ctx: JobContext) -> str:
         outline = ctx.inputs["outline"][0]

@@ -74,7 +74,7 @@ class Consistency(JobKind):
         return _("Consistency check")
 
     def results_label(self) -> str:
-        return _("Consistency check")
+        return _("Consistency findings")
 
     def run(self, ctx: JobContext) -> str:
         outline = ctx.inputs["outline"][0]
