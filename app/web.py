@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         brainstorm,
         cli,
         consistency,  # noqa: F401 - registers the API routes
+        health,
         i18n,
         jobs,
         live,
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
         live,
         notifications,
         i18n,
+        health,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account_bp)
