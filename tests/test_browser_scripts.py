@@ -54,9 +54,7 @@ def test_from_an_outline_to_ten_exported_episodes(
             page.click("#write button.primary")
         page.wait_for_url(JOB_URL)
         until(lambda: status(page), lambda s: s == "completed", timeout=60)
-        until(
-            lambda: page.locator("#job_results li.episode-script").count(), lambda n: n == 10
-        )
+        until(lambda: page.locator("#job_results li.episode-script").count(), lambda n: n == 10)
         assert "1–10" in page.locator(".params").text_content()
 
         # The series, its screen time, and the Fountain export.

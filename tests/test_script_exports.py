@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader
 from lxml import etree, html
 from markdown_it import MarkdownIt
 
+from app.scripts import words
 from app.scripts.docx import EAST_ASIAN, LATIN, to_docx
 from app.scripts.fdx import to_fdx
 from app.scripts.markdown_export import to_markdown
@@ -297,6 +298,7 @@ def test_markdown_en() -> None:
 def _render(episodes: list[dict[str, Any]], layout: str) -> str:
     env = Environment(loader=FileSystemLoader("templates"), autoescape=True)
     env.globals["_"] = lambda message, **values: message % values
+    env.globals["words"] = words  # as app/scripts/views.py gives it
     template = env.from_string(
         '{% from "scripts/_script.html" import script %}{{ script(episodes, layout) }}'
     )

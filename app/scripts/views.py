@@ -20,7 +20,7 @@ from app.inputs import id_from, key_from
 from app.jobs.access import job_for
 from app.jobs.answers import button_start
 from app.jobs.starting import Started, limit_starts
-from app.scripts import exports, stats
+from app.scripts import exports, stats, words
 from app.scripts.fountain import from_fountain
 from app.scripts.kind import EPISODE_TYPE
 from app.scripts.layout import LayoutError
@@ -66,6 +66,7 @@ def episode_title(episode: dict[str, Any]) -> str:
 
 
 bp.app_template_global("layout_of")(exports.layout_of)
+bp.app_template_global("words")(words)  # type: ignore[arg-type] - a module: the layout's words
 
 
 def export_series(
