@@ -25,6 +25,7 @@ from app.config import instance_path  # noqa: E402
 from app.embedded import EmbeddedRedis  # noqa: E402
 from app.live.hub import shutdown_all  # noqa: E402
 from app.llm import is_demo  # noqa: E402
+from app.logs import configure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("script_writer")
@@ -84,9 +85,7 @@ class Supervisor:
 
 def main() -> None:
     """Migrate, start Redis (if not given) and the workers, then serve until stopped."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure()
     embedded = None
     if not os.environ.get("REDIS_URL"):
         embedded = EmbeddedRedis(Path(instance_path() or ROOT / "instance") / "redis")

@@ -2,6 +2,14 @@
 
 worker_class = "gevent"
 graceful_timeout = 20
+accesslog = None  # the app logs each request itself (app/logs.py), without query strings
+
+
+def on_starting(server: object) -> None:
+    """The app's logging (text, or JSON with LOG_FORMAT=json), inherited by every worker."""
+    from app.logs import configure
+
+    configure()
 
 
 def post_worker_init(worker: object) -> None:

@@ -5,16 +5,15 @@ Never imports gevent. SIGTERM (a deploy) makes every running attempt hand its jo
 next flush, without spending a retry; then the process exits.
 """
 
-import logging
-import os
 import signal
 
 from app import create_app
+from app.logs import configure
 
 
 def main() -> None:
     """Run until SIGTERM or SIGINT."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    configure()
     from app.jobs.runner import stopping
     from app.jobs.worker import Worker, pool_size
 

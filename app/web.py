@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
         i18n,
         jobs,
         live,
+        logs,
         notifications,
         outline,
         projects,
@@ -74,6 +75,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
 
     register_kinds(app)
+    logs.init_app(app)
     for module in (
         auth,
         projects,

@@ -15,6 +15,7 @@ from app.jobs.kinds import OutputError, kind_of
 from app.jobs.models import Transform
 from app.jobs.outcomes import Ask, FencedOut, Park, Permanent, Retryable, Stopping
 from app.jobs.queue import enqueue
+from app.logs import job_context
 
 log = logging.getLogger(__name__)
 # Set when the worker is told to stop (a deploy): every attempt hands its job back at its next
@@ -33,13 +34,14 @@ def run_attempt(transform_id: int) -> None:
         claim = lifecycle.claim(transform_id, worker_name())
         if claim is None:
             return
-        kind = kind_of(claim.kind)
-        ctx = JobContext(claim, kind, stopping)
-        try:
-            end(ctx)
-        except FencedOut:
-            log.info("job %s (epoch %s) was fenced out", claim.id, claim.epoch)
-            clean_up(ctx)
+        with job_context(claim.id, claim.attempt, claim.kind):
+            kind = kind_of(claim.kind)
+            ctx = JobContext(claim, kind, stopping)
+            try:
+                end(ctx)
+            except FencedOut:
+                log.info("job %s (epoch %s) was fenced out", claim.id, claim.epoch)
+                clean_up(ctx)
     finally:
         db.session.remove()
 
