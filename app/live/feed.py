@@ -119,7 +119,11 @@ class Feed:
         if cursor is None or delta.attempt != cursor.attempt:
             return self.catch_up()
         chunks: list[Chunk] = []
-        if delta.seq > cursor.seq + 1:
+        # A delta brings its chunk's text only if it has text: a change of state says where
+        # the text is (its seq) without it (a worker killed between its commit and its
+        # publish, or a sweeper's announce overtaking the worker's), so what it is ahead of
+        # this client is read from the database.
+        if delta.seq > cursor.seq + 1 or (delta.seq == cursor.seq + 1 and not delta.text):
             try:
                 chunks = chunks_after(delta.job, delta.attempt, cursor.seq, delta.seq)
             finally:
