@@ -210,3 +210,11 @@ def test_the_project_page_follows_its_jobs_live(app, api, web, make_user, provid
     wait_for(lambda: any("project_jobs" in m and f"#{job_id}" in m for m in seen))
     wait_for(lambda: any("project_blocks" in m and "Alpha" in m for m in seen))
     stop.set()
+
+
+def test_a_name_no_database_holds_is_no_one(app, client, make_user):
+    mei = make_user("mei")
+    project = new_project(client, mei)
+    for name in ("%00", "a%00b", "%ED%A0%80"):  # NUL, and a lone surrogate's bytes
+        gone = client.delete(f"/api/projects/{project}/members/{name}", headers=mei.bearer)
+        assert gone.status_code == 404, (name, gone.status_code)

@@ -11,6 +11,7 @@ from app.auth.models import User
 from app.clock import iso
 from app.errors import fail
 from app.extensions import begin_write, db
+from app.inputs import clean_text
 from app.projects.models import ProjectMember, membership
 
 GRANTABLE = ("collaborator", "viewer")  # "owner" is never granted
@@ -37,7 +38,13 @@ def members_of(project_id: int) -> list[tuple[ProjectMember, User]]:
 
 
 def _user(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    # A name no database can hold (NUL, a lone surrogate: a path segment may carry anything)
+    # is no one's name.
+    user = (
+        db.session.scalar(select(User).where(User.username == username.strip()))
+        if clean_text(username) and len(username) <= 200
+        else None
+    )
     if user is None:
         fail(404, _("There is no one called %(name)s.", name=username), field="username")
     return user
