@@ -3,6 +3,7 @@ says the process answers (nothing else is touched); `/readyz` says whether it ca
 the database reachable and at the latest migration, Redis reachable — as JSON, 503 naming
 what fails. Neither says more than "ok" or a short reason: no settings, no secrets."""
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,13 @@ def _database() -> tuple[str, str]:
         return "unreachable", "unknown"
     finally:
         db.session.remove()
-    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
-    return "ok", "ok" if current == heads else "pending"
+    return "ok", "ok" if current == _heads() else "pending"
+
+
+@cache
+def _heads() -> frozenset[str]:
+    """The latest migrations this code knows (read from their files once per process)."""
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def _redis() -> str:

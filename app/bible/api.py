@@ -6,22 +6,18 @@ from flask_babel import gettext as _
 
 from app.api import api, api_user
 from app.bible.bibles import bible_json, start_bible, started_json
-from app.inputs import Id, Inputs, accepts
+from app.inputs import accepts
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
 from app.jobs.starting import idempotency_key, limit_starts
+from app.outline.outlines import FromOutline
 from app.projects.access import project_for
-
-
-class StartBible(Inputs):
-    project_id: Id
-    outline_artifact_id: Id
 
 
 @api.post("/bibles/start")
 @limit_starts
-@accepts(body=StartBible)
-def start_bible_api(body: StartBible) -> tuple[dict[str, Any], int]:
+@accepts(body=FromOutline)
+def start_bible_api(body: FromOutline) -> tuple[dict[str, Any], int]:
     """202 with the new job; the same key again → the same answer; 409 while one is active."""
     project = project_for(api_user().id, body.project_id, write=True)
     key = idempotency_key()

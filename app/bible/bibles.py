@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 from sqlalchemy import select
 
+from app.artifacts.edges import made_by, read_by
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
 from app.bible.kind import BIBLE, BIBLE_TYPE, BibleParams
 from app.errors import Refused
@@ -19,18 +20,8 @@ from app.jobs.starting import Started, start_job
 from app.jobs.state import streaming_json
 from app.outline.components import Character
 from app.outline.export import from_markdown, to_markdown
-from app.outline.kind import OUTLINE_TYPE
+from app.outline.outlines import outline_for
 from app.versions.domain import Editable, latest_of
-
-
-def outline_for(project_id: int, artifact_id: int, field: str = "outlineArtifactId") -> Artifact:
-    """An outline version of the project (422 naming the field otherwise)."""
-    outline = db.session.get(Artifact, artifact_id)
-    if outline is None or outline.project_id != project_id or outline.type != OUTLINE_TYPE:
-        raise Refused(422, _("Choose an outline of this project."), field=field)
-    if not outline.data.get("episodes"):
-        raise Refused(422, _("This outline has no episodes yet."), field=field)
-    return outline
 
 
 def start_bible(project_id: int, user_id: int, outline_id: int, key: str | None) -> Started:
@@ -42,21 +33,12 @@ def start_bible(project_id: int, user_id: int, outline_id: int, key: str | None)
 started_json = started_as("bibleId")
 
 
-def _read(transform_id: int, role: str, output: bool = False) -> Artifact | None:
-    edge = TransformOutput if output else TransformInput
-    return db.session.scalars(
-        select(Artifact)
-        .join(edge, edge.artifact_id == Artifact.id)
-        .where(edge.transform_id == transform_id, edge.role == role)
-    ).first()
-
-
 def bible_json(transform: Transform) -> dict[str, Any]:
     """`GET /api/bibles/<id>`: the bible job with its newest version's characters."""
     if transform.kind != BIBLE.name:
         abort(404)
-    outline = _read(transform.id, "outline")
-    written = _read(transform.id, RESULT_ROLE, output=True)
+    outline = read_by(transform.id, "outline")
+    written = next(iter(made_by(transform.id)), None)
     latest = latest_of(written) if written is not None else None
     return {
         "id": transform.id,

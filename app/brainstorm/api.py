@@ -70,7 +70,7 @@ def ideation(run_id: int) -> dict[str, Any]:
         "progress": transform.progress,
         "progressMessage": progress_text(transform),
         "error": error_text(transform) or None,
-        "streamingData": streaming_json(transform),
+        "streamingData": streaming_json(transform, state.chunks),
         "job": state.to_json(),
     }
 

@@ -7,14 +7,16 @@ from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.artifacts.models import Artifact, TransformInput, TransformOutput
-from app.bible.bibles import newest_bible, outline_for
+from app.artifacts.edges import made_by
+from app.artifacts.models import TransformInput
+from app.bible.bibles import newest_bible
 from app.consistency.kind import CONSISTENCY, CheckParams
 from app.errors import Refused
 from app.extensions import db
 from app.jobs.answers import started_as
-from app.jobs.models import RESULT_ROLE, Transform
+from app.jobs.models import Transform
 from app.jobs.starting import Started, start_job
+from app.outline.outlines import outline_for
 from app.scripts.series import series
 
 
@@ -38,11 +40,8 @@ started_json = started_as("checkId")
 
 
 def report_of(transform: Transform) -> dict[str, Any] | None:
-    return db.session.scalars(
-        select(Artifact.data)
-        .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
-        .where(TransformOutput.transform_id == transform.id, TransformOutput.role == RESULT_ROLE)
-    ).first()
+    made = made_by(transform.id)
+    return made[0].data if made else None
 
 
 def check_json(transform: Transform) -> dict[str, Any]:

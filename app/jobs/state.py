@@ -219,10 +219,12 @@ def current_chunks(transform: Transform) -> list[Chunk]:
     return [Chunk(transform.attempt, transform.last_seq, "".join(r or "" for r in calls))]
 
 
-def streaming_json(transform: Transform) -> dict[str, Any] | None:
+def streaming_json(
+    transform: Transform, chunks: list[Chunk] | None = None
+) -> dict[str, Any] | None:
     """The current attempt's text as a kind's API answers it (`streamingData`): None once a
-    job has ended without any."""
-    chunks = current_chunks(transform)
+    job has ended without any. `chunks`: the current ones, if the caller has read them."""
+    chunks = current_chunks(transform) if chunks is None else chunks
     if not (transform.active or chunks):
         return None
     return {

@@ -8,17 +8,19 @@ from flask import Response, abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.artifacts.models import Artifact, TransformInput, TransformOutput
+from app.artifacts.edges import made_by, read_by
+from app.artifacts.models import Artifact, TransformOutput
 from app.brainstorm.ideas import IDEA_TYPE
 from app.errors import Refused
 from app.extensions import db
+from app.inputs import Id, Inputs
 from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import params_of
 from app.outline import export
 from app.outline.components import empty
-from app.outline.kind import OUTLINE, OutlineParams
+from app.outline.kind import OUTLINE, OUTLINE_TYPE, OutlineParams
 from app.research.kind import RESULT_TYPE as RESEARCH_RESULT
 from app.versions.domain import latest_ids
 
@@ -39,6 +41,23 @@ def source_for(project_id: int, artifact_id: int) -> Artifact:
         message = _("Choose an idea or a research result of this project to outline.")
         raise Refused(422, message, field="sourceArtifactId")
     return source
+
+
+class FromOutline(Inputs):
+    """A start that names an outline version of a project (a bible, scripts, a check)."""
+
+    project_id: Id
+    outline_artifact_id: Id
+
+
+def outline_for(project_id: int, artifact_id: int, field: str = "outlineArtifactId") -> Artifact:
+    """An outline version of the project (422 naming the field otherwise)."""
+    outline = db.session.get(Artifact, artifact_id)
+    if outline is None or outline.project_id != project_id or outline.type != OUTLINE_TYPE:
+        raise Refused(422, _("Choose an outline of this project."), field=field)
+    if not outline.data.get("episodes"):
+        raise Refused(422, _("This outline has no episodes yet."), field=field)
+    return outline
 
 
 def platform_of(source: Artifact) -> str:
@@ -83,16 +102,9 @@ class OutlineView:
 def outline_view(transform: Transform) -> OutlineView:
     if transform.kind != OUTLINE.name:
         abort(404)
-    source = db.session.scalars(
-        select(Artifact)
-        .join(TransformInput, TransformInput.artifact_id == Artifact.id)
-        .where(TransformInput.transform_id == transform.id, TransformInput.role == "source")
-    ).one()
-    written = db.session.scalars(
-        select(Artifact)
-        .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
-        .where(TransformOutput.transform_id == transform.id, TransformOutput.role == RESULT_ROLE)
-    ).first()
+    source = read_by(transform.id, "source")
+    assert source is not None
+    written = next(iter(made_by(transform.id)), None)
     latest = written
     if written is not None:
         newest = latest_ids([written.id])[written.id][0]

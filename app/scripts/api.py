@@ -12,16 +12,14 @@ from app.inputs import Id, Inputs, Text, accepts, one_of
 from app.jobs.access import job_for
 from app.jobs.answers import api_start
 from app.jobs.starting import idempotency_key, limit_starts
-from app.outline.outlines import outline_view
+from app.outline.outlines import FromOutline, outline_view
 from app.projects.access import project_for
 from app.scripts.exports import FORMATS, LAYOUTS
 from app.scripts.series import script_json, script_view, series, start_scripts, started_json
 from app.scripts.views import export_series
 
 
-class StartScripts(Inputs):
-    project_id: Id
-    outline_artifact_id: Id
+class StartScripts(FromOutline):
     episodes: Any = Field(default="all")  # "1-10" | [1, 2] | "all": read by episodes_from
     bible_artifact_id: Id | None = None
 

@@ -4,20 +4,23 @@ the API answers, and the rule that marks an episode written before an earlier on
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.artifacts.edges import made_by, read_by
 from app.artifacts.models import Artifact, TransformInput, TransformOutput
-from app.bible.bibles import bible_for, newest_bible, outline_for
+from app.bible.bibles import bible_for, newest_bible
 from app.errors import Refused
 from app.extensions import db
 from app.jobs.answers import started_as
 from app.jobs.models import RESULT_ROLE, Transform
 from app.jobs.starting import Started, start_job
 from app.jobs.state import params_of, streaming_json
+from app.outline.outlines import outline_for
 from app.scripts.kind import EPISODE_TYPE, SCRIPTS, SUMMARIES, ScriptParams, summary_of
 from app.versions.domain import latest_ids
 from app.versions.staleness import stale_ids
@@ -137,12 +140,23 @@ def series(outline_id: int) -> list[Artifact]:
 
 def job_episodes(transform: Transform) -> list[Artifact]:
     """The episodes a script job wrote, each at its newest version, by number."""
-    made = db.session.scalars(
-        select(Artifact)
+    return sorted(_newest(made_by(transform.id)), key=lambda a: a.data["number"])
+
+
+def _written_from(origins: set[int]) -> dict[int, tuple[int, datetime]]:
+    """For each episode line's first version: the outline version it was written from, and
+    when it was written."""
+    rows = db.session.execute(
+        select(Artifact.id, TransformInput.artifact_id, Artifact.created_at)
         .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
-        .where(TransformOutput.transform_id == transform.id, TransformOutput.role == RESULT_ROLE)
-    ).all()
-    return sorted(_newest(list(made)), key=lambda a: a.data["number"])
+        .join(TransformInput, TransformInput.transform_id == TransformOutput.transform_id)
+        .where(
+            Artifact.id.in_(origins),
+            TransformOutput.role == RESULT_ROLE,
+            TransformInput.role == "outline",
+        )
+    )
+    return {origin: (outline, at) for origin, outline, at in rows}
 
 
 def stale_episodes(artifacts: list[Artifact]) -> set[int]:
@@ -151,40 +165,26 @@ def stale_episodes(artifacts: list[Artifact]) -> set[int]:
     episodes = [a for a in artifacts if a.type == EPISODE_TYPE]
     if not episodes:
         return set()
-    origins = {a.origin for a in episodes}
-    rows = db.session.execute(
-        select(Artifact.id, TransformInput.artifact_id)
-        .join(TransformOutput, TransformOutput.artifact_id == Artifact.id)
-        .join(TransformInput, TransformInput.transform_id == TransformOutput.transform_id)
-        .where(Artifact.id.in_(origins), TransformInput.role == "outline")
-    ).all()
-    outline_of = dict(rows)
+    written = _written_from({a.origin for a in episodes})
+    changed = {  # per outline version: when each episode number of its series last changed
+        outline: {e.data["number"]: e.created_at for e in series(outline)}
+        for outline in {outline for outline, _at in written.values()}
+    }
     stale: set[int] = set()
-    for outline_id in set(outline_of.values()):
-        newest = series(outline_id)
-        changed = {e.data["number"]: e.created_at for e in newest}
-        for episode in episodes:
-            if outline_of.get(episode.origin) != outline_id:
-                continue
-            made = db.session.get(Artifact, episode.origin).created_at  # type: ignore[union-attr]
-            number = episode.data["number"]
-            if any(n < number and at > made for n, at in changed.items()):
-                stale.add(episode.id)
+    for episode in episodes:
+        if episode.origin not in written:
+            continue
+        outline, made = written[episode.origin]
+        number = episode.data["number"]
+        if any(n < number and at > made for n, at in changed[outline].items()):
+            stale.add(episode.id)
     return stale
 
 
 def outline_of_episode(episode: Artifact) -> Artifact | None:
     """The outline version the episode's line was written from."""
-    return db.session.scalars(
-        select(Artifact)
-        .join(TransformInput, TransformInput.artifact_id == Artifact.id)
-        .join(TransformOutput, TransformOutput.transform_id == TransformInput.transform_id)
-        .where(
-            TransformOutput.artifact_id == episode.origin,
-            TransformOutput.role == RESULT_ROLE,
-            TransformInput.role == "outline",
-        )
-    ).first()
+    found = _written_from({episode.origin}).get(episode.origin)
+    return db.session.get(Artifact, found[0]) if found else None
 
 
 def episode_json(episode: Artifact, stale: bool) -> dict[str, Any]:
@@ -200,45 +200,34 @@ def episode_json(episode: Artifact, stale: bool) -> dict[str, Any]:
     }
 
 
-def _input(transform_id: int, role: str) -> int | None:
-    return db.session.scalar(
-        select(TransformInput.artifact_id).where(
-            TransformInput.transform_id == transform_id, TransformInput.role == role
-        )
-    )
-
-
 @dataclass
 class ScriptView:
     transform: Transform
-    outline_id: int | None
-    bible_id: int | None
+    outline: Artifact | None
+    bible: Artifact | None
     episodes: list[Artifact]
-    stale: set[int]
 
 
 def script_view(transform: Transform) -> ScriptView:
     if transform.kind != SCRIPTS.name:
         abort(404)
-    episodes = job_episodes(transform)
     return ScriptView(
         transform,
-        _input(transform.id, "outline"),
-        _input(transform.id, "bible"),
-        episodes,
-        stale_ids(episodes),
+        read_by(transform.id, "outline"),
+        read_by(transform.id, "bible"),
+        job_episodes(transform),
     )
 
 
 def script_json(view: ScriptView) -> dict[str, Any]:
     """`GET /api/scripts/<id>`."""
-    transform = view.transform
+    transform, stale = view.transform, stale_ids(view.episodes)
     return {
         "id": transform.id,
         "status": transform.status,
-        "outlineArtifactId": view.outline_id,
-        "bibleArtifactId": view.bible_id,
-        "episodes": [episode_json(e, e.id in view.stale) for e in view.episodes],
+        "outlineArtifactId": view.outline.id if view.outline else None,
+        "bibleArtifactId": view.bible.id if view.bible else None,
+        "episodes": [episode_json(e, e.id in stale) for e in view.episodes],
         "progress": transform.progress,
         "streamingData": streaming_json(transform),
     }

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.artifacts.models import Artifact
-from app.bible.bibles import newest_bible, outline_for, start_bible
+from app.bible.bibles import newest_bible, start_bible
 from app.consistency.checks import latest_check, report_of, start_check
 from app.errors import Refused
 from app.extensions import db
@@ -20,6 +20,7 @@ from app.inputs import id_from, key_from
 from app.jobs.access import job_for
 from app.jobs.answers import button_start
 from app.jobs.starting import Started, limit_starts
+from app.outline.outlines import outline_for
 from app.scripts import exports, stats, words
 from app.scripts.fountain import from_fountain
 from app.scripts.kind import EPISODE_TYPE
@@ -33,7 +34,7 @@ from app.scripts.series import (
     start_scripts,
 )
 from app.versions.domain import Stale, artifact_for, latest_of, revise
-from app.versions.staleness import stale_ids
+from app.versions.staleness import is_stale, stale_ids
 
 bp = Blueprint("scripts", __name__)
 FIRST_BATCH = 10  # what the form offers to write first
@@ -108,7 +109,7 @@ def series_page(outline_artifact_id: int) -> str:
     outline = _outline(outline_artifact_id)
     episodes = series(outline.id)
     bible = newest_bible(outline.id)
-    marks = stale_ids([*episodes, *([bible] if bible else [])])
+    marks = stale_ids([outline, *episodes, *([bible] if bible else [])])
     check = latest_check(outline.id)
     data = [e.data for e in episodes]
     screen_time = stats.table(data)
@@ -220,7 +221,7 @@ def _episode_page(artifact: Artifact, errors: dict[str, str], status: int = 200)
         episode=artifact,
         newest=latest_of(artifact),
         outline=outline_of_episode(artifact),
-        stale=artifact.id in stale_ids([artifact]),
+        stale=is_stale(artifact),
         layout=exports.layout_of([artifact.data]),
         formats=exports.FORMATS,
         errors=errors,

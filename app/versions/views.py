@@ -33,7 +33,7 @@ from app.versions.domain import (
     text_of,
 )
 from app.versions.regenerate import regenerate
-from app.versions.staleness import stale_ids
+from app.versions.staleness import is_stale as is_stale_artifact
 
 bp = Blueprint("versions", __name__, url_prefix="/artifacts")
 DESCRIPTION_MAX = 500
@@ -184,7 +184,7 @@ def revert_to(artifact_id: int) -> Response:
 def is_stale(artifact_id: int) -> bool:
     """Whether a job made this from a version that has a newer one now (pages' marks)."""
     artifact = db.session.get(Artifact, artifact_id)
-    return artifact is not None and artifact.id in stale_ids([artifact])
+    return artifact is not None and is_stale_artifact(artifact)
 
 
 @bp.post("/<id:artifact_id>/regenerate")
