@@ -11,6 +11,7 @@ the benchmarks a database of their own, never one that others use. Redis: db 2 o
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import shutil
@@ -567,3 +568,45 @@ def machine() -> str:
     else:
         code = f"code in {ROOT} (not a git checkout)"
     return f"{code}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+
+
+# ------------------------------------------------------------------------------ the record
+
+RECORD_ENV = "BENCH_RECORD"  # a JSON-lines file the suite (bench/suite.py) reads back
+
+
+def record(
+    figure: str,
+    measure: str,
+    value: float,
+    unit: str,
+    *,
+    database: str = "",
+    reference: float | None = None,
+    target: str = "",
+    met: bool | None = None,
+    **extra: Any,
+) -> None:
+    """Keep one figure for the suite's table: `figure` is the issue's id (M1, M2, …, J, S),
+    `measure` what was measured ("added p99"), `reference` the same measure of the run's
+    reference in the same unit, `target` the issue's words ("≤ 25 ms") and `met` whether the
+    run met it (None: no target). Extra keys (e.g. jobs=20 for a point of a curve) go along.
+    Written only when BENCH_RECORD names a file; a script run on its own just prints."""
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    row = {
+        "figure": figure,
+        "measure": measure,
+        "value": value,
+        "unit": unit,
+        "database": database,
+        "reference": reference,
+        "target": target,
+        "met": met,
+        "script": Path(sys.argv[0]).name,
+        "load": load(),
+        **extra,
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
