@@ -47,6 +47,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "JOB_CONCURRENCY": (16, "attempts of short kinds one worker process runs at once"),
     "LONG_JOB_CONCURRENCY": (4, "attempts of long kinds one worker process runs at once"),
     "EXTRA_JOB_KINDS": ("", "more job kinds to register, as module:ATTRIBUTE, comma-separated"),
+    "STREAM_MAX_SECONDS": (
+        600.0,
+        "a live stream ends after this long and the browser reconnects (0: never); spreads"
+        " streams over new web processes",
+    ),
+    "METRICS_TOKEN": ("", "if set, /metrics wants it as a bearer token"),
+    "METRICS_PORT": (0, "a worker process serves its own /metrics on this port (0: none)"),
     "SECURE_COOKIES": (False, "send cookies only over HTTPS (set in production)"),
     "RATELIMIT_LOGIN": ("10 per minute", "sign-in attempts allowed per address"),
     "RATELIMIT_JOBS": ("30 per minute", "job starts allowed per user, by form or API"),

@@ -211,6 +211,43 @@ def test_pages_load_with_20_streams_open_and_a_pool_of_2(settings, make_user, pr
         server.stop()
 
 
+@pytest.mark.slow
+def test_the_server_ends_a_stream_after_stream_max_seconds_and_the_client_misses_nothing(
+    settings, make_user, provider
+):
+    import httpx2
+    from conftest import free_port
+    from support import Process, python
+
+    port = free_port()
+    env = {**settings, "PORT": str(port), "WORKERS": "1", "STREAM_MAX_SECONDS": "0.7"}
+    env["LOG_LEVEL"] = "WARNING"
+    server = Process(python("app.py"), env, "is running at", timeout=60)
+    account = make_user()
+    http = httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers=account.bearer, timeout=15)
+    try:
+        provider.script("cut", ideas_json(IDEAS), token_chars=2, delay_ms=30)
+        job_id = start(http, "cut")
+        received, connections, last_id, done = [], 0, None, False
+        while not done:
+            connections += 1
+            headers = {"Last-Event-ID": last_id} if last_id else {}
+            url = f"/api/streaming/transform/{job_id}"
+            with http.stream("GET", url, headers=headers) as response:
+                for event in events(response):
+                    if event.event == "chunk":
+                        received.append(event.json())
+                        last_id = event.id
+                    done = done or event.event == "done"
+        assert connections >= 3, "the server never ended a stream"
+        seqs = [c["seq"] for c in received]
+        assert seqs == list(range(1, len(seqs) + 1)), "a gap or a repeat"
+        assert "".join(c["text"] for c in received) == ideas_json(IDEAS)
+    finally:
+        http.close()
+        server.stop()
+
+
 def test_page_stream_sends_the_blocks_as_partials(api, web, make_user, provider):
     account = make_user()
     http = api(account)

@@ -1,5 +1,6 @@
 """The two kinds of stream, sharing the hub, the cursor and the feed."""
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,10 @@ def follow(
     hub = hub_for(current_app.config["REDIS_URL"])
     queue = hub.subscribe(channels)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    # The stream ends now and then and the client resumes from its cursor, so streams spread
+    # over the web processes that started since (after a deploy or a scale-out).
+    longest = current_app.config["STREAM_MAX_SECONDS"]
+    ends_at = time.monotonic() + longest if longest > 0 else float("inf")
     try:
         if user_catch_up is not None:  # what changed while this tab was away or hidden
             yield user_catch_up()
@@ -50,9 +55,15 @@ def follow(
             if done(update):
                 return
         while True:
+            wait = min(heartbeat if hub.connected else POLL_SECONDS, ends_at - time.monotonic())
+            if wait <= 0:
+                yield RECONNECT
+                return
             try:
-                item: Any = queue.get(timeout=heartbeat if hub.connected else POLL_SECONDS)
+                item: Any = queue.get(timeout=wait)
             except Empty:
+                if time.monotonic() >= ends_at:
+                    continue
                 if hub.connected or feed is None:
                     yield ": keepalive\n\n"
                     continue
