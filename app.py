@@ -44,16 +44,19 @@ class Server(WSGIServer):
 class Supervisor:
     """Keeps the embedded Redis and the worker processes running while the server runs."""
 
-    def __init__(self, workers: int, redis: EmbeddedRedis | None) -> None:
-        self.count, self.redis = workers, redis
+    def __init__(self, workers: int, redis: EmbeddedRedis | None, metrics_port: int) -> None:
+        self.count, self.redis, self.metrics_port = workers, redis, metrics_port
         self.workers: list[subprocess.Popen[bytes]] = []
         self.stopping = False
 
-    def _spawn_worker(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT)
+    def _spawn_worker(self, index: int) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        if self.metrics_port:  # each worker serves its figures on a port of its own
+            env["METRICS_PORT"] = str(self.metrics_port + index)
+        return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=env)
 
     def start(self) -> None:
-        self.workers = [self._spawn_worker() for _ in range(self.count)]
+        self.workers = [self._spawn_worker(index) for index in range(self.count)]
         gevent.spawn(self._watch)
 
     def _watch(self) -> None:
@@ -67,7 +70,7 @@ class Supervisor:
                     log.warning(
                         "worker %s exited with %s; restarting", process.pid, process.returncode
                     )
-                    self.workers[index] = self._spawn_worker()
+                    self.workers[index] = self._spawn_worker(index)
 
     def stop(self) -> None:
         self.stopping = True
@@ -83,6 +86,16 @@ class Supervisor:
             self.redis.stop()
 
 
+def fresh_metrics_directory() -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, the web and its workers share their figures there (the
+    web's /metrics adds them up): counts of an earlier run must not carry over."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+
+
 def main() -> None:
     """Migrate, start Redis (if not given) and the workers, then serve until stopped."""
     configure()
@@ -93,7 +106,8 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-    supervisor = Supervisor(app.config["WORKERS"], embedded)
+    fresh_metrics_directory()
+    supervisor = Supervisor(app.config["WORKERS"], embedded, app.config["METRICS_PORT"])
     supervisor.start()
     server = Server((app.config["HOST"], app.config["PORT"]), app, log=None)
 

@@ -25,3 +25,10 @@ def post_worker_init(worker: object) -> None:
         shutdown_all()
 
     gevent.spawn(watch)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR: a stopped process's open streams stop counting."""
+    from app.metrics import process_died
+
+    process_died(worker.pid)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ def main() -> None:
     configure()
     from app.jobs.runner import stopping
     from app.jobs.worker import Worker, pool_size
+    from app.metrics import serve_worker_metrics
 
     app = create_app()
     if not app.config.get("REDIS_URL"):
@@ -24,6 +25,7 @@ def main() -> None:
     app = create_app({"DB_POOL_SIZE": pool_size(app.config)})
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    serve_worker_metrics(app.config["METRICS_PORT"])
     Worker(app).work()
 
 

@@ -1,4 +1,4 @@
-"""Operator commands: flask --app app users create / tokens create / members add."""
+"""Operator commands: flask --app app users create / users admin / tokens create / members add."""
 
 import click
 from flask import Flask
@@ -19,17 +19,31 @@ members = AppGroup("members", help="Manage who may see and change a project.")
 @users.command("create")
 @click.argument("name")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_user(name: str, password: str) -> None:
+@click.option("--admin", is_flag=True, help="An operator: the diagnostics page, any job.")
+def create_user(name: str, password: str, admin: bool) -> None:
     """Create an account."""
     if find_user(name):
         raise click.ClickException(f"the user {name!r} exists already")
     if not 3 <= len(name) <= 40 or len(password) < 8:
         raise click.ClickException("names have 3-40 characters, passwords at least 8")
-    user = User(username=name)
+    user = User(username=name, is_admin=admin)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
-    click.echo(f"created user {name}")
+    click.echo(f"created {'admin' if admin else 'user'} {name}")
+
+
+@users.command("admin")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Make the admin an ordinary user again.")
+def make_admin(name: str, revoke: bool) -> None:
+    """Make the user NAME an admin (or, with --revoke, no longer one)."""
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    user.is_admin = not revoke
+    db.session.commit()
+    click.echo(f"{name} is {'no longer' if revoke else 'now'} an admin")
 
 
 @tokens.command("create")

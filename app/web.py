@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
         jobs,
         live,
         logs,
+        metrics,
         notifications,
         outline,
         projects,
@@ -89,6 +90,7 @@ def init_app(app: Flask) -> None:
         notifications,
         i18n,
         health,
+        metrics,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account_bp)

@@ -319,30 +319,23 @@ def _use_queue(app: Flask, redis_url: str | None) -> None:
         app.config["REDIS_URL"] = redis_url
 
 
-def busy_slots(app: Flask) -> int:
-    """How many attempts the workers on this Redis run now (each reports its slots)."""
-    from app.jobs.worker import status_key
+def _reports(app: Flask) -> list[dict[str, Any]]:
+    from app.jobs.worker import worker_reports
 
     with app.app_context():
-        from app.extensions import get_redis
+        return worker_reports()
 
-        connection = get_redis()
-        reports = [connection.get(key) for key in connection.scan_iter(status_key(app))]
-    return sum(sum(json.loads(r)["running"].values()) for r in reports if r)
+
+def busy_slots(app: Flask) -> int:
+    """How many attempts the workers on this Redis run now (each reports its slots)."""
+    return sum(sum(report["running"].values()) for report in _reports(app))
 
 
 def slots_by_class(app: Flask) -> dict[str, int]:
     """Attempts the workers on this Redis run now, per class of slot ("short", "long")."""
-    from app.jobs.worker import status_key
-
-    with app.app_context():
-        from app.extensions import get_redis
-
-        connection = get_redis()
-        reports = [connection.get(key) for key in connection.scan_iter(status_key(app))]
-    running = {"short": 0, "long": 0}
-    for report in filter(None, reports):
-        for queue_class, count in json.loads(report)["running"].items():
+    running: dict[str, int] = {}
+    for report in _reports(app):
+        for queue_class, count in report["running"].items():
             running[queue_class] = running.get(queue_class, 0) + count
     return running
 
@@ -350,12 +343,7 @@ def slots_by_class(app: Flask) -> dict[str, int]:
 def workers_reporting(app: Flask) -> int:
     """How many worker processes on this Redis report their slots (each does every second
     from the moment it takes jobs: a live server's workers start a while after its web)."""
-    from app.jobs.worker import status_key
-
-    with app.app_context():
-        from app.extensions import get_redis
-
-        return sum(1 for _key in get_redis().scan_iter(status_key(app)))
+    return len(_reports(app))
 
 
 def is_postgres(url: str) -> bool:

@@ -22,7 +22,7 @@ PARAMS = {**BRAINSTORM_PARAMS, "numIdeas": 2}
 QUERY_OBJECTS = {"live.events": "job"}
 # Routes anyone may open.
 PUBLIC = {"static", "auth.login", "auth.signup", "auth.home", "languages.choose"}
-PUBLIC |= {"health.healthz", "health.readyz"}
+PUBLIC |= {"health.healthz", "health.readyz", "metrics.metrics"}
 # Routes with no object: they list or create the caller's own things.
 OWN_THINGS = {"auth.logout", "projects.index", "jobs.index", "api.list_jobs_api"}
 OWN_THINGS |= {"notifications.dismiss_all"}

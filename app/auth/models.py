@@ -7,7 +7,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -45,6 +45,8 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(5))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # Operators: the diagnostics page, and retry or cancel of anyone's job (flask users admin).
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Bumped on logout so every cookie signed before it stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

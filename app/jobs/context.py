@@ -2,6 +2,7 @@
 job's lease epoch, so a worker whose lease was taken over cannot write any more."""
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from app.jobs.outcomes import Ask, Park, Stopping
 from app.jobs.state import calls_of, chunks_after, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
 from app.jobs.writer import Emit, Flush, retried, writer_of
+from app.metrics import CHUNKS, TIME_TO_FIRST_TOKEN, TOKENS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,6 +71,7 @@ class JobContext:
         self._silent_minutes = 0
         self._streaming = False
         self._reader: Reader | None = None  # the current call's
+        self._tokens_written = 0  # of the current call's, counted in the figures
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
         self._emits: list[tuple[str, str, dict[str, Any], str]] = []
         # Documents put since the last write: key → (role, type, data, done).
@@ -199,13 +202,14 @@ class JobContext:
         first_token: list[datetime] = []
         error: str | None = None
         self._streaming, self._reader = True, reader
+        asked, self._tokens_written = time.monotonic(), 0
         try:
             stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
             pace = Pace(self.window, stall, self.kind.first_token_seconds or stall)
             pump(
                 reader,
                 pace,
-                lambda text: self._flush(text, parts, first_token, on_text),
+                lambda text: self._flush(text, parts, first_token, on_text, asked),
                 self._tick,
             )
             if reader.finish_reason is None:
@@ -295,11 +299,13 @@ class JobContext:
         parts: list[str],
         first_token: list[datetime],
         on_text: Callable[[str], None],
+        asked: float,
     ) -> None:
         if self._stopping.is_set():
             raise Stopping
         if not first_token:
             first_token.append(utcnow())
+            TIME_TO_FIRST_TOKEN.labels(self.kind.name).observe(time.monotonic() - asked)
         on_text(text)
         if self.waiting:
             self._values.setdefault("progress_message", N_("Writing…"))
@@ -307,6 +313,10 @@ class JobContext:
         self._silent_minutes = 0
         self.write(text)
         parts.append(text)  # the call's text is what was stored, never more
+        CHUNKS.labels(self.kind.name).inc()
+        if self._reader is not None:  # tokens read so far are written with this chunk or before
+            TOKENS.labels(self.kind.name).inc(self._reader.deltas - self._tokens_written)
+            self._tokens_written = self._reader.deltas
         self.waiting = False
 
     def _tick(self, silent_for: float) -> None:

@@ -14,6 +14,7 @@ from app.jobs.events import announce, publish, user_channel
 from app.jobs.models import Transform
 from app.jobs.queue import dequeue, enqueue, enqueue_cleanup
 from app.jobs.starting import check_capacity
+from app.metrics import CANCELS
 
 
 def mark_seen(transform: Transform, user_id: int) -> None:
@@ -52,6 +53,7 @@ def cancel_job(transform: Transform) -> bool:
     if transform.checkpoint is not None and not held:
         enqueue_cleanup(transform)
     announce(transform)
+    CANCELS.labels(transform.kind).inc()
     return True
 
 

@@ -97,6 +97,7 @@ def announce_all(changes: list[tuple[Any, str, bool]]) -> None:
     if not changes:
         return
     members = members_of({t.project_id for t, _text, state in changes if state})
+    at = time.time()  # for the row → client figure (app/metrics.py)
     try:
         pipe = get_redis().pipeline(transaction=False)
         for transform, text, state in changes:
@@ -107,6 +108,7 @@ def announce_all(changes: list[tuple[Any, str, bool]]) -> None:
                 "text": text,
                 "state": state,
                 "status": transform.status,
+                "at": at,
             }
             pipe.publish(job_channel(transform.id), json.dumps(payload, ensure_ascii=False))
             if state:

@@ -16,6 +16,7 @@ from app.jobs.models import Transform
 from app.jobs.outcomes import Ask, FencedOut, Park, Permanent, Retryable, Stopping
 from app.jobs.queue import enqueue
 from app.logs import job_context
+from app.metrics import RETRIES
 
 log = logging.getLogger(__name__)
 # Set when the worker is told to stop (a deploy): every attempt hands its job back at its next
@@ -115,3 +116,5 @@ def _failed(ctx: JobContext, failure: Retryable | Permanent) -> None:
         ctx.claim, failure.message, failure.code, retryable, retry_after, failure.params
     )
     ctx.write(**values)
+    if values["status"] == "retrying":
+        RETRIES.labels(ctx.kind.name, failure.code).inc()

@@ -11,6 +11,7 @@ from typing import Any
 
 from app import llm
 from app.i18n import N_
+from app.metrics import TOKEN_TO_ROW
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # how often a silent stream renews its lease and looks for a cancel
@@ -88,6 +89,7 @@ def pump(
     the model is silent, `tick` runs every TICK seconds (renew the lease, notice a cancel)."""
     window, stall, first = pace.window, pace.stall, pace.first_token
     pending: list[str] = []
+    oldest = 0.0
     last_flush = last_life = last_tick = time.monotonic()
     alive = False
     while True:
@@ -108,6 +110,8 @@ def pump(
         ended = None
         for kind, value in items:
             if kind == "text":
+                if not pending:
+                    oldest = time.monotonic()  # the first token still waiting for its write
                 pending.append(value)
             if kind in ("text", "life"):
                 last_life, alive = time.monotonic(), True
@@ -117,6 +121,7 @@ def pump(
         if pending and (ended or now - last_flush >= window):
             flush("".join(pending))
             pending, last_flush = [], time.monotonic()
+            TOKEN_TO_ROW.observe(last_flush - oldest)
             last_tick = last_flush
         if ended is not None:
             if ended[0] == "error":

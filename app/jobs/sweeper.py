@@ -14,6 +14,7 @@ from app.jobs import lifecycle
 from app.jobs.events import announce
 from app.jobs.models import FINAL, LlmTransform, Transform, TransformChunk
 from app.jobs.queue import enqueue, queued
+from app.metrics import RETRIES
 
 log = logging.getLogger(__name__)
 ENQUEUE_GRACE = timedelta(seconds=5)  # the web process enqueues right after its commit
@@ -35,6 +36,8 @@ def expire_leases() -> int:
         db.session.commit()
         if changed:
             db.session.refresh(transform)
+            if transform.status == "retrying":
+                RETRIES.labels(transform.kind, transform.error_code).inc()
             if transform.status == "pending":
                 enqueue(transform)
             announce(transform)

@@ -18,7 +18,7 @@ from contextlib import suppress
 from typing import Any
 
 import redis
-from flask import Flask
+from flask import Flask, current_app
 
 from app.clock import utcnow
 from app.extensions import get_redis
@@ -69,6 +69,19 @@ def status_key(app: Flask, name: str = "*") -> str:
     """Where a worker process reports its slots, for a few seconds at a time (read by the
     tests and the operators' page: a key per worker, gone when the worker is)."""
     return f"{channel_prefix(app.config['REDIS_URL'])}worker:{name}"
+
+
+def worker_reports() -> list[dict[str, Any]]:
+    """What each live worker process last said of itself: name, capacity and running per
+    class of slot, and when (the operators' page and /metrics read these)."""
+    connection = get_redis()
+    prefix = status_key(current_app)[:-1]
+    keys = list(connection.scan_iter(status_key(current_app), count=1000))
+    reports = []
+    for key, raw in zip(keys, connection.mget(keys) if keys else [], strict=True):
+        if raw:  # gone between the scan and the read: that worker stopped
+            reports.append({"name": key.decode()[len(prefix) :], **json.loads(raw)})
+    return sorted(reports, key=lambda report: report["name"])
 
 
 class Worker:

@@ -13,6 +13,7 @@ import redis
 from gevent.queue import Queue
 
 from app.jobs.events import channel_prefix
+from app.metrics import LISTENER_RECONNECTS
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Delta:
     state: bool
     status: str
     event: str = "job"  # "job": the job changed; "seen": its owner has seen how it ended
+    at: float | None = None  # when it was published (the publisher's clock), if said
     _rendered: dict[Any, str] = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.RLock)
 
@@ -53,6 +55,7 @@ class Hub:
         self._greenlet: gevent.Greenlet | None = None
         # False while Redis is unreachable: streams then poll the database instead.
         self.connected = False
+        self._listened = False  # whether it had connected before (a reconnect, then)
 
     def subscribe(self, channels: list[str]) -> Queue:
         """A queue receiving the deltas of these channels (and RESYNC)."""
@@ -85,7 +88,9 @@ class Hub:
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(f"{channel_prefix(self.redis_url)}*")
-                self.connected = True
+                if self._listened:
+                    LISTENER_RECONNECTS.inc()
+                self.connected = self._listened = True
                 self._broadcast_all(RESYNC)
                 backoff = 0.2
                 while True:
@@ -117,6 +122,7 @@ class Hub:
                 state=bool(payload.get("state")),
                 status=str(payload.get("status", "")),
                 event=str(payload.get("event", "job")),
+                at=at if isinstance(at := payload.get("at"), int | float) else None,
             )
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed message on %s", channel)

@@ -10,6 +10,7 @@ from gevent.queue import Empty
 from app.jobs.events import job_channel, user_channel
 from app.live.feed import Feed, Update, sse
 from app.live.hub import RESYNC, SHUTDOWN, Delta, hub_for
+from app.metrics import OPEN_STREAMS, ROW_TO_CLIENT
 
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 1.0  # while Redis is unreachable, streams read the database this often
@@ -45,6 +46,7 @@ def follow(
     # over the web processes that started since (after a deploy or a scale-out).
     longest = current_app.config["STREAM_MAX_SECONDS"]
     ends_at = time.monotonic() + longest if longest > 0 else float("inf")
+    OPEN_STREAMS.inc()
     try:
         if user_catch_up is not None:  # what changed while this tab was away or hidden
             yield user_catch_up()
@@ -83,9 +85,12 @@ def follow(
                 continue
             if update is not None:
                 yield render(update)
+                if isinstance(item, Delta) and item.text and item.at is not None:
+                    ROW_TO_CLIENT.observe(max(0.0, time.time() - item.at))
                 if done(update):
                     return
     finally:
+        OPEN_STREAMS.dec()
         hub.unsubscribe(queue)
 
 

@@ -1,0 +1,149 @@
+"""/metrics: jobs, queues and worker slots as the database and Redis hold them, read at
+scrape time; what each process did (cancels, retries, first tokens, latencies, chunks and
+tokens, open streams) counted where it happened — across gunicorn's processes through
+PROMETHEUS_MULTIPROC_DIR, and on a worker's own METRICS_PORT."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import httpx2
+import pytest
+from conftest import free_port
+from factories import BRAINSTORM_PARAMS, make_project, start_echo, start_job
+from prometheus_client.parser import text_string_to_metric_families
+from support import Process, python, wait_for
+
+from app.extensions import db
+from app.jobs.control import cancel_job
+from app.jobs.models import Transform
+
+Figures = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def figures(text: str) -> Figures:
+    """Every sample of a scrape by name and labels."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(scraped: Figures, name: str, **labels: str) -> float:
+    """One sample's value; 0 when the scrape has none with these labels."""
+    return scraped.get((name, frozenset(labels.items())), 0.0)
+
+
+def total(scraped: Figures, name: str) -> float:
+    """A sample summed over its labels (e.g. over the processes of a multi-process scrape)."""
+    return sum(v for (n, _labels), v in scraped.items() if n == name)
+
+
+def test_jobs_by_kind_and_state_queue_depth_and_cancels(app, client, make_user):
+    writer = make_user()
+    before = figures(client.get("/metrics").get_data(as_text=True))
+    waiting = start_job(
+        app, "brainstorm", make_project(app, writer.id, "A"), writer.id, BRAINSTORM_PARAMS
+    )
+    cancelled = start_job(
+        app, "brainstorm", make_project(app, writer.id, "B"), writer.id, BRAINSTORM_PARAMS
+    )
+    with app.app_context():
+        assert cancel_job(db.session.get(Transform, cancelled))
+        db.session.remove()
+
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain; version=")
+    scraped = figures(response.get_data(as_text=True))
+    assert value(scraped, "sw_jobs", kind="brainstorm", state="pending") == 1
+    assert value(scraped, "sw_jobs", kind="brainstorm", state="cancelled") == 1
+    # The cancelled job left the queue; the waiting one is still in it.
+    assert value(scraped, "sw_queue_depth", queue="transforms") == 1
+    assert value(scraped, "sw_queue_depth", queue="transforms-long") == 0
+    cancels = value(scraped, "sw_cancels_total", kind="brainstorm")
+    assert cancels == value(before, "sw_cancels_total", kind="brainstorm") + 1
+    assert value(scraped, "sw_oldest_pending_seconds") >= 0
+    assert value(scraped, "sw_redis_up") == 1
+    assert waiting != cancelled
+
+
+def test_a_metrics_token_keeps_the_figures_to_its_bearer(app, client):
+    app.config["METRICS_TOKEN"] = "scrape-secret"
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer guess"})
+    assert wrong.status_code == 401 and "sw_jobs" not in wrong.get_data(as_text=True)
+    right = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert right.status_code == 200 and "sw_jobs" in right.get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_workers_and_gunicorn_processes_count_what_they_do(
+    app, settings, make_user, provider, tmp_path: Path
+):
+    env = {**settings, "REDIS_URL": app.config["REDIS_URL"], "LOG_LEVEL": "WARNING"}
+    worker_port, web_port = free_port(), free_port()
+    worker = Process(python("worker.py"), {**env, "METRICS_PORT": str(worker_port)}, "ready")
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    web = Process(
+        [*gunicorn, "app:create_app()"],
+        {**env, "PROMETHEUS_MULTIPROC_DIR": str(shared)},
+        "Booting worker",
+        timeout=60,
+    )
+    account = make_user()
+    base = f"http://127.0.0.1:{web_port}"
+    http = httpx2.Client(base_url=base, headers=account.bearer, timeout=15)
+    streams: list[httpx2.Response] = []
+    lines = []
+    try:
+        items = json.dumps([{"text": f"item {n}"} for n in range(3)])
+        provider.script("counted", items, token_chars=3, delay_ms=10, pause_at=8)
+        job_id = start_echo(app, account.id, "counted", count=3)
+
+        def scrape() -> Figures:
+            return figures(http.get("/metrics").text)
+
+        url = f"/api/streaming/transform/{job_id}"
+        for _ in range(6):  # spread over both processes by the kernel
+            streams.append(http.send(http.build_request("GET", url), stream=True))
+            lines.append(streams[-1].iter_lines())
+            next(lines[-1])
+        # Whichever process answers the scrape, it adds up both processes' open streams.
+        wait_for(lambda: total(scrape(), "sw_open_streams") == 6)
+        running = scrape()
+        assert value(running, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 1
+        assert value(running, "sw_workers") == 1
+
+        provider.release("counted")
+        wait_for(lambda: value(scrape(), "sw_jobs", kind="echo", state="completed") == 1)
+        for stream in lines:
+            for _line in stream:  # to the stream's end ("done")
+                pass
+        wait_for(lambda: total(scrape(), "sw_open_streams") == 0)
+        done = scrape()
+        assert value(done, "sw_row_to_client_seconds_count") >= 6, "chunks reached 6 streams"
+        assert value(done, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 0
+        free = value(done, "sw_worker_slots", **{"class": "short", "state": "free"})
+        assert free == int(settings.get("JOB_CONCURRENCY", 16))
+        assert value(done, "sw_job_attempts_total", kind="echo") == 1
+
+        own = figures(httpx2.get(f"http://127.0.0.1:{worker_port}/").text)
+        chunks = value(own, "sw_chunks_written_total", kind="echo")
+        assert chunks >= 2, "the paused stream was written in at least two chunks"
+        assert value(own, "sw_tokens_written_total", kind="echo") >= chunks
+        assert value(own, "sw_time_to_first_token_seconds_count", kind="echo") == 1
+        assert value(own, "sw_token_to_row_seconds_count") == chunks
+        # The web's figures are not the worker's: nothing streams there.
+        assert total(own, "sw_open_streams") == 0
+    finally:
+        for response in streams:
+            response.close()
+        http.close()
+        web.stop()
+        worker.stop()
+        shutil.rmtree(shared, ignore_errors=True)
