@@ -102,7 +102,10 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
     lines = []
     try:
         items = json.dumps([{"text": f"item {n}"} for n in range(3)])
-        provider.script("counted", items, token_chars=3, delay_ms=10, pause_at=8)
+        # The first request fails (a provider's 500): one retry, then a paused stream.
+        fault = {"kind": "status", "status": 500}
+        script = {"token_chars": 3, "delay_ms": 10, "pause_at": 8}
+        provider.script("counted", items, fault=fault, fault_on=[0], **script)
         job_id = start_echo(app, account.id, "counted", count=3)
 
         def scrape() -> Figures:
@@ -130,7 +133,7 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         assert value(done, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 0
         free = value(done, "sw_worker_slots", **{"class": "short", "state": "free"})
         assert free == int(settings.get("JOB_CONCURRENCY", 16))
-        assert value(done, "sw_job_attempts_total", kind="echo") == 1
+        assert value(done, "sw_job_attempts_total", kind="echo") == 2
 
         own = figures(httpx2.get(f"http://127.0.0.1:{worker_port}/").text)
         chunks = value(own, "sw_chunks_written_total", kind="echo")
@@ -138,6 +141,9 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         assert value(own, "sw_tokens_written_total", kind="echo") >= chunks
         assert value(own, "sw_time_to_first_token_seconds_count", kind="echo") == 1
         assert value(own, "sw_token_to_row_seconds_count") == chunks
+        retries = {labels: v for (n, labels), v in own.items() if n == "sw_retries_total"}
+        assert list(retries.values()) == [1.0]
+        assert dict(next(iter(retries))) == {"kind": "echo", "error": "server_error"}
         # The web's figures are not the worker's: nothing streams there.
         assert total(own, "sw_open_streams") == 0
     finally:
