@@ -31,6 +31,7 @@ CSP = (
 def init_app(app: Flask) -> None:
     """Attach extensions and blueprints to the app."""
     from app import (
+        admin,
         auth,
         bible,  # noqa: F401 - registers the API routes
         brainstorm,
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
         research,
         versions,
     )
+    from app.admin import api as _admin_api  # noqa: F401 - registers the API routes
     from app.api import api
     from app.notifications.views import unseen
     from app.scripts import api as _scripts_api  # noqa: F401 - registers the API routes
@@ -91,6 +93,7 @@ def init_app(app: Flask) -> None:
         i18n,
         health,
         metrics,
+        admin,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account_bp)

@@ -3,7 +3,9 @@
 A principal is who asks (a member of the project in some role, or a stranger) and how (a
 session, a bearer token, nobody). An owner may do everything, a collaborator everything but
 managing members, a viewer only read (and dismiss their own notices); a stranger learns
-nothing (404), a member whose role does not allow a change is told so (403)."""
+nothing (404), a member whose role does not allow a change is told so (403). An admin is a
+stranger to the project who also reaches the operators' routes, which to everyone else do not
+exist (404)."""
 
 import re
 from dataclasses import dataclass
@@ -31,6 +33,9 @@ OWN_THINGS |= {"api.start_brainstorm", "api.start_outline_api"}
 OWN_THINGS |= {"api.start_bible_api", "api.start_scripts_api", "api.start_check_api"}
 OWN_THINGS |= {"account.show", "account.rename", "account.change_password", "account.create_token"}
 OWN_THINGS |= {"account.preferences"}
+# The operators' routes: an admin's, whatever the project; to anyone else they do not exist.
+ADMIN = {"admin.diagnostics_page", "admin.events", "admin.cancel", "admin.retry"}
+ADMIN |= {"api.admin_diagnostics", "api.admin_cancel_job", "api.admin_retry_job"}
 # Routes to a person's own things named in the path (the owner's, in the sweep).
 PERSONAL = {"account.revoke_token"}
 # What each role of a member may do to a project's objects.
@@ -63,6 +68,7 @@ class Principal:
     name: str
     role: str | None  # the role in the owned project; None: not a member
     via: str  # "session", "bearer" or "nobody"
+    admin: bool = False  # an operator (a stranger to the project)
 
 
 PRINCIPALS = [
@@ -74,6 +80,8 @@ PRINCIPALS = [
     Principal("viewer by token", "viewer", "bearer"),
     Principal("stranger by session", None, "session"),
     Principal("stranger by token", None, "bearer"),
+    Principal("admin by session", None, "session", admin=True),
+    Principal("admin by token", None, "bearer", admin=True),
     Principal("anonymous", None, "nobody"),
 ]
 
@@ -83,6 +91,8 @@ def expected(principal: Principal, endpoint: str, method: str) -> str:
     "forbidden" (403: a member whose role does not allow it)."""
     if principal.via == "nobody":
         return "denied"
+    if endpoint in ADMIN:
+        return "ok" if principal.admin else "hidden"
     if endpoint in OWN_THINGS:
         return "ok"
     if endpoint in PERSONAL:
@@ -156,6 +166,9 @@ def owned(client, make_user, app) -> dict:
     assert check.status_code == 202, check.json
     accounts = {"owner": mei, "collaborator": make_user("cole"), "viewer": make_user("vi")}
     accounts["stranger"] = make_user("bo")
+    accounts["admin"] = make_user("ada")
+    promoted = app.test_cli_runner().invoke(args=["users", "admin", "ada"])
+    assert promoted.exit_code == 0, promoted.output
     kai = make_user("kai")  # a member the owner may remove
     for name, role in (("cole", "collaborator"), ("vi", "viewer"), ("kai", "viewer")):
         added = client.post(
@@ -196,7 +209,8 @@ def requests_of(app, ids: dict) -> list[tuple[str, str, str, dict]]:
             continue
         args = {name: ids[name] for name in rule.arguments}  # KeyError: a new object kind
         named = bool(args) or rule.endpoint in QUERY_OBJECTS
-        assert named or rule.endpoint in OWN_THINGS, f"{rule} names no object: classify it"
+        classified = rule.endpoint in OWN_THINGS | ADMIN
+        assert named or classified, f"{rule} names no object: classify it"
         query = (
             {QUERY_OBJECTS[rule.endpoint]: ids["job_id"]} if rule.endpoint in QUERY_OBJECTS else {}
         )
@@ -212,7 +226,7 @@ def requests_of(app, ids: dict) -> list[tuple[str, str, str, dict]]:
 
 @pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: p.name)
 def test_every_route_answers_each_principal_as_its_role_allows(app, client, auth, owned, principal):
-    account = owned["accounts"][principal.role or "stranger"]
+    account = owned["accounts"]["admin" if principal.admin else principal.role or "stranger"]
     if principal.via == "session":
         auth.login(account)
     token = auth.csrf("/login")

@@ -270,6 +270,9 @@ def world(
     monkeypatch.setattr(auth_models, "DUMMY_HASH", cheap.hash("nobody's"))
     app.config.update(MAX_ACTIVE_JOBS_PER_USER=10_000, RATELIMIT_LOGIN=LIMIT, RATELIMIT_JOBS=LIMIT)
     accounts = {"owner": make_user("mei", PASSWORD), "other": make_user("bo", PASSWORD)}
+    # The owner is an operator too, so hostile requests to the admin's routes get through.
+    promoted = app.test_cli_runner().invoke(args=["users", "admin", "mei"])
+    assert promoted.exit_code == 0, promoted.output
     http, bearer, projects, jobs = app.test_client(), accounts["owner"].bearer, [], []
     for key in (KEY, "fuzz-failed"):
         projects.append(http.post("/api/projects", json={"name": "P"}, headers=bearer).json)
