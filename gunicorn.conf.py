@@ -3,6 +3,9 @@
 worker_class = "gevent"
 graceful_timeout = 20
 accesslog = None  # the app logs each request itself (app/logs.py), without query strings
+# gunicorn's runtime control socket defaults to one path per machine user, which several
+# gunicorns on one machine would share; nothing here uses it.
+control_socket_disable = True
 
 
 def on_starting(server: object) -> None:

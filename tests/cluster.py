@@ -144,13 +144,14 @@ def marked(mark: str) -> list[int]:
 class RedisServer:
     """A redis-server this test owns (never the machine's): restart it, flush it, kill it."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # the many-hosts test gives it a loopback address of its own
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=5)
@@ -161,7 +162,7 @@ class RedisServer:
             [
                 str(server_binary()),
                 "--port", str(self.port),
-                "--bind", "127.0.0.1",
+                "--bind", self.host,
                 "--save", "",
                 "--appendonly", "no",
                 "--loglevel", "warning",
@@ -198,8 +199,9 @@ class WebServer:
 class Worker:
     """A `python worker.py` process: its attempts and its sweeper run in its threads."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = Process(python("worker.py"), env, " ready: ", timeout=60)
+    def __init__(self, env: dict[str, str], prefix: tuple[str, ...] = ()) -> None:
+        """`prefix` runs it through another command that execs it (same pid), e.g. `unshare`."""
+        self.process = Process([*prefix, *python("worker.py")], env, " ready: ", timeout=60)
         self.pid = self.process.proc.pid
 
     def signal_group(self, sig: int) -> None:
@@ -420,7 +422,8 @@ class Received:
 @dataclass
 class StreamClient:
     """Follows /api/streaming/transform/<id> on a thread, like any API client: starts over
-    when told to (a status event with "reset"), resumes with Last-Event-ID after a drop."""
+    when told to (a status event with "reset"), resumes with Last-Event-ID after a drop.
+    Each connection goes to `base_url` as it is then (a test may move it to another host)."""
 
     base_url: str
     headers: dict[str, str]
@@ -429,6 +432,7 @@ class StreamClient:
     parts: list[str] = field(default_factory=list)
     attempt: int | None = None
     seq: int = 0
+    last_id: str | None = None  # the cursor it resumes from (sent as Last-Event-ID)
     anomalies: list[str] = field(default_factory=list)
     done: dict[str, Any] | None = None
     reconnects: int = 0
@@ -468,22 +472,22 @@ class StreamClient:
                 pass
 
     def _run(self) -> None:
-        last_id: str | None = None
         timeout = httpx2.Timeout(30, connect=5)
-        with httpx2.Client(base_url=self.base_url, headers=self.headers, timeout=timeout) as http:
+        with httpx2.Client(headers=self.headers, timeout=timeout) as http:
             while not self._closed and self.done is None:
-                headers = {"Last-Event-ID": last_id} if last_id else {}
+                headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+                base = self.base_url
                 try:
-                    url = f"/api/streaming/transform/{self.job_id}"
+                    url = f"{base}/api/streaming/transform/{self.job_id}"
                     with http.stream("GET", url, headers=headers) as response:
                         self._response = response
                         self.connected.set()
                         if not response.headers["content-type"].startswith("text/event-stream"):
                             response.read()
-                            self._settle(http.get(f"/api/jobs/{self.job_id}").json())
+                            self._settle(http.get(f"{base}/api/jobs/{self.job_id}").json())
                             return
                         for event in events(response):
-                            last_id = event.id or last_id
+                            self.last_id = event.id or self.last_id
                             self._handle(event.event, event.json())
                             if self.done is not None:
                                 return

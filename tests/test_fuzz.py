@@ -107,7 +107,7 @@ HEADERS |= dict.fromkeys(
 )
 HEADERS |= {"api.start_check_api": "Idempotency-Key"}
 NEVER_REFUSED = {"GET /", "GET /login", "GET /signup", "GET /projects/", "GET /jobs/"}
-NEVER_REFUSED |= {"GET /account/", "GET /healthz", "GET /readyz"}
+NEVER_REFUSED |= {"GET /account/", "GET /healthz", "GET /readyz", "GET /metrics"}
 PRINCIPALS = ["owner", "owner", "owner", "bearer", "other", "anon", "forged"]
 
 

@@ -115,8 +115,11 @@ class Worker:
             free = self.slots.free(wait=STATUS_EVERY)
             if not free:
                 continue
+            # While a class is full, wait on the others briefly: a slot of it that frees
+            # meanwhile must not sit idle until a long wait ends.
+            wait = 1 if len(free) == len(keys) else 0.1
             try:
-                taken = connection.blpop([keys[c] for c in free], timeout=1)
+                taken = connection.blpop([keys[c] for c in free], timeout=wait)
             except redis.RedisError:
                 log.warning("the queue is unreachable; trying again")
                 time.sleep(1)
