@@ -8,7 +8,8 @@ ARGS ?=
 # The compiled catalogs (built from the committed .po files, ignored by git).
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-all fuzz lint format bench i18n install install-test clean
+.PHONY: run test test-all fuzz lint format bench bench-quick bench-demo i18n install install-test \
+	install-bench clean
 
 run: install
 	$(BIN)/python app.py
@@ -30,14 +31,18 @@ format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install-test
-	$(BIN)/python bench/start_latency.py
-	$(BIN)/python bench/stream_latency.py
-	$(BIN)/python bench/stream_latency.py --jobs 100
-	$(BIN)/python bench/ingest.py
+# The issue's figures beside their references: a table, bench/RESULTS.md, bench/latency.png.
+# SQLite, and PostgreSQL when BENCH_DATABASE_URL is set; ARGS="--only M2,J" runs a few.
+bench: install-bench
+	$(BIN)/python bench/suite.py $(ARGS)
+
+bench-quick: install-bench
+	$(BIN)/python bench/suite.py --quick $(ARGS)
+
+# The other benchmarks (not in the suite's table), one after another; each prints its own.
+bench-demo: install-test
 	$(BIN)/python bench/flush_cost.py
 	$(BIN)/python bench/sign_in.py
-	$(BIN)/python bench/jobs_page.py
 	$(BIN)/python bench/outline_demo.py
 	$(BIN)/python bench/scripts_demo.py
 	$(BIN)/python bench/project_page.py
@@ -54,6 +59,7 @@ i18n: install
 
 install: $(VENV)/.installed $(CATALOGS)
 install-test: $(VENV)/.installed-test $(CATALOGS)
+install-bench: $(VENV)/.installed-bench $(CATALOGS)
 
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
@@ -67,6 +73,10 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
 clean:

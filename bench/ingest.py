@@ -5,7 +5,7 @@ load written with one plain commit per chunk.
 
     .venv/bin/python bench/ingest.py [--database auto|sqlite|postgres|both]
         [--attempts 4,16,100] [--seconds 3] [--profile DIR [--profile-gil]]
-        [--rates 250,500,1000,2000,5000,10000,20000,50000,100000]
+        [--rates 250,500,1000,2000,5000,10000,20000,50000,100000] [--quick]
 
 A "chunk" is one streamed delta of a model's answer (one provider event with text). One
 process, as a worker: the app (create_app) on a fresh database, `--attempts` jobs claimed
@@ -41,6 +41,8 @@ SQLite always (a fresh file); PostgreSQL when BENCH_DATABASE_URL is set (its dat
 + "_ingest" is dropped and created afresh: see bench/common.py). Redis db 2
 (BENCH_REDIS_URL). Each database runs in a fresh interpreter. `--profile DIR` writes py-spy
 collapsed stacks of each level there (pip install py-spy); profiled figures are perturbed.
+`--quick`: 16 attempts only, 2-second levels, a coarse ladder (bench/suite.py --quick).
+Each attempts count's sustained rate is recorded as figure M3 (bench/common.py record).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ from common import (  # noqa: E402
     machine_cpu,
     prepare_database,
     processes_named,
+    record,
 )
 
 TARGETS = {"sqlite": 50_000, "postgres": 20_000}  # chunks per second
@@ -84,6 +87,7 @@ LAG_P99_MS = 50.0
 ACHIEVED = 0.95  # a rate is sustained when this share of it was persisted
 WIDTH = 8  # characters per delta: "0000042|", so the stored text tells each delta apart
 DEFAULT_RATES = "250,500,1000,2000,5000,10000,20000,50000,100000"
+QUICK = {"attempts": [16], "seconds": 2.0, "rates": "250,1000,5000,20000,50000,100000"}
 
 
 def delta_text(index: int) -> str:
@@ -610,6 +614,18 @@ def report(results: dict[str, list[Level]], args: argparse.Namespace, context: s
                 for mode in ("flush", "reference")
             }
             verdict = "meets" if best["flush"] >= target else "MISSES"
+            record(
+                "M3",
+                f"sustained chunks/s, {attempts} attempts",
+                best["flush"],
+                "chunks/s",
+                database=database,
+                reference=best["reference"],
+                target=f"≥ {target:,}/s, lag p99 ≤ {LAG_P99_MS:g} ms, 0 lost or repeated",
+                met=best["flush"] >= target,
+                attempts=attempts,
+                ladder_top=int(args.rates.split(",")[-1]),  # best = top: the ladder's end
+            )
             print(
                 f"{database}, {attempts} attempts: sustained {best['flush']:,} chunks/s through the"
                 f" flush path (reference, one commit per chunk: {best['reference']:,}/s) — "
@@ -668,6 +684,11 @@ def main() -> None:
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil (GIL holders)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: 16 attempts, 2 s levels, 6 rates"
+    )
+    if parser.parse_known_args()[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.url, args)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/stream_latency.py [--database auto|sqlite|postgres|both]
         [--jobs 20] [--concurrency N] [--workers 1] [--viewers 3] [--tokens 300]
-        [--profile DIR [--profile-gil]] [--gevent-monitor MS]
+        [--profile DIR [--profile-gil]] [--gevent-monitor MS] [--quick]
 
 The durable path: `python app.py` (the web process, WORKERS=0) and `--workers` processes of
 `python worker.py`, each with JOB_CONCURRENCY=`--concurrency` (default: enough for every job
@@ -34,7 +34,11 @@ py-spy (pip install py-spy) on the web and worker processes through the timed ro
 writes collapsed stacks there (`--profile-gil`: only the thread holding the GIL); profiled
 figures are perturbed, so take figures from runs without it. `--gevent-monitor MS` runs
 gevent's monitor thread in the web process and counts the times its hub was blocked longer
-than MS."""
+than MS. `--quick`: 100 tokens per job instead of 300 (bench/suite.py --quick).
+
+Every run records (bench/common.py record) its added p50 and p99 as figure M1 and its CPU
+per token as M7, with the jobs count: the suite draws its curve from them; the issue's
+targets apply at 20 jobs × 3 viewers × 100 tokens/s."""
 
 from __future__ import annotations
 
@@ -80,6 +84,7 @@ from common import (
     machine_cpu,
     prepare_database,
     processes_named,
+    record,
     redis_client,
     start_app,
     start_provider,
@@ -91,12 +96,14 @@ from sqlalchemy import text
 TARGET_ADDED_P50_MS, TARGET_ADDED_P99_MS = 5.0, 25.0  # 20 jobs × 100 tokens/s × 3 viewers
 TARGET_ADDED_P99_MANY_MS = 100.0  # 100 concurrent jobs in one worker process
 MANY_JOBS = 100
+ISSUE_JOBS, ISSUE_VIEWERS, ISSUE_DELAY_MS = 20, 3, 10.0  # the load the M1 and M7 targets are for
 TARGET_PSS_MB = 400.0  # all worker processes, 100 jobs running
 TARGET_CPU_RATIO = 3.0  # worker + web CPU per token delivered, over the direct proxy's
 # A reference slower than this at p99 fell behind the load itself (the machine cannot carry
 # it): an "added" latency over it means nothing, and no verdict is given.
 REFERENCE_SANE_P99_MS = 100.0
 GENRE = ["女频", "爱情", "甜宠"]
+QUICK = {"tokens": 100, "warmup_tokens": 20}  # --quick: one-second rounds
 
 
 # ---------------------------------------------------------------------------------- viewers
@@ -1013,6 +1020,7 @@ def report(results: list[Result], args: argparse.Namespace, context: str) -> Non
             f"{r.durable.rows} for {r.durable.tokens} tokens ({ratio:.3f} rows per token, "
             f"{1 / ratio if ratio else 0:.1f} tokens per row)"
         )
+        keep_latency(r, args, durable, direct)
         du, xu = r.durable.usage, r.direct.usage
         cpu = du.cpu.get("web", 0.0) + du.cpu.get("workers", 0.0)
         ours = per_token_us(cpu, r.durable.delivered)
@@ -1026,6 +1034,19 @@ def report(results: list[Result], args: argparse.Namespace, context: str) -> Non
             f"(proxy {xu.cpu.get('proxy', 0):.2f} s over {xu.wall:.1f} s, "
             f"{r.direct.delivered} deliveries): {cpu_ratio:.2f}× — {verdict} the target "
             f"(≤ {TARGET_CPU_RATIO:g}×)"
+        )
+        issue_load = issue_configuration(args)
+        record(
+            "M7",
+            "CPU per token delivered",
+            ours,
+            "µs",
+            database=r.database,
+            reference=theirs,
+            target=f"≤ {TARGET_CPU_RATIO:g}× the reference" if issue_load else "",
+            met=cpu_ratio <= TARGET_CPU_RATIO if issue_load else None,
+            ratio=cpu_ratio,
+            jobs=args.jobs,
         )
         machine_db = du.cpu.get("postgres (machine)", 0.0)
         ours_all = sum(v for k, v in du.cpu.items() if "machine" not in k)
@@ -1064,6 +1085,35 @@ def report(results: list[Result], args: argparse.Namespace, context: str) -> Non
             print("    " + "\n    ".join(r.app_log.rstrip().splitlines()[-40:]))
 
 
+def issue_configuration(args: argparse.Namespace) -> bool:
+    """Whether the run is the load the issue's M1 and M7 targets are for."""
+    return (args.jobs, args.viewers, args.delay_ms) == (ISSUE_JOBS, ISSUE_VIEWERS, ISSUE_DELAY_MS)
+
+
+def keep_latency(r: Result, args: argparse.Namespace, durable: Summary, direct: Summary) -> None:
+    """Record the run's added latency: M1's row at the issue's load, a point of the suite's
+    curve at any load (no verdict when the reference itself fell behind)."""
+    issue_load = issue_configuration(args)
+    sane = direct.p99 <= REFERENCE_SANE_P99_MS
+    for name, target, added, theirs, ours in (
+        ("p50", TARGET_ADDED_P50_MS, durable.p50 - direct.p50, direct.p50, durable.p50),
+        ("p99", TARGET_ADDED_P99_MS, durable.p99 - direct.p99, direct.p99, durable.p99),
+    ):
+        record(
+            "M1",
+            f"added {name}",
+            added,
+            "ms",
+            database=r.database,
+            reference=theirs,
+            target=f"≤ {target:g} ms" if issue_load else "",
+            met=added <= target if issue_load and sane else None,
+            jobs=args.jobs,
+            durable=ours,
+            note="" if sane else "the reference fell behind: no verdict",
+        )
+
+
 def main() -> None:
     """Parse the knobs, run each database, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1093,6 +1143,11 @@ def main() -> None:
     )
     parser.add_argument("--app-log", metavar="PATH", help="write the processes' last lines here")
     parser.add_argument("--serve-direct", metavar="PROVIDER_URL", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: 100 tokens per job (20 to warm up)"
+    )
+    if parser.parse_known_args()[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args()
     if args.serve_direct:
         serve_direct(args.serve_direct)
