@@ -32,6 +32,8 @@ class Transform(db.Model):
             postgresql_where=_ACTIVE_SQL,
         ),
         Index("ix_transforms_user_created", "created_by", "created_at", "id"),
+        # The Jobs list: each of the reader's projects walked newest first (JOBS_INDEX).
+        Index("ix_transforms_project_created", "project_id", "created_at", "id"),
         Index("ix_transforms_user_status_created", "created_by", "status", "created_at", "id"),
         Index("ix_transforms_status_next", "status", "next_attempt_at"),
         # Jobs with news their owner has not looked at: read on every page load.
@@ -44,9 +46,7 @@ class Transform(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(10), default="llm")
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="pending")
