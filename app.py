@@ -8,6 +8,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
@@ -123,6 +124,7 @@ def main() -> None:
         f"({app.config['WORKERS']} workers, {model})",
         flush=True,
     )
+    gc.freeze()  # what is loaded stays: full collections walk only what serving makes
     try:
         server.serve_forever()
     finally:

@@ -16,9 +16,16 @@ def on_starting(server: object) -> None:
 
 
 def post_worker_init(worker: object) -> None:
-    """When a worker is told to stop, end its open streams with a reconnect hint at once
+    """Once the app is loaded, its modules, templates and caches are set aside from the
+    garbage collector: a full collection then walks only what requests and streams made
+    (with a thousand streams open, pauses of about 100 ms became a few ms — bench/fanout.py).
+    When a worker is told to stop, end its open streams with a reconnect hint at once
     (rather than after graceful_timeout), so browsers resume on another process."""
+    import gc
+
     import gevent
+
+    gc.freeze()
 
     def watch() -> None:
         while worker.alive:  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ Never imports gevent. SIGTERM (a deploy) makes every running attempt hand its jo
 next flush, without spending a retry; then the process exits.
 """
 
+import gc
 import signal
 
 from app import create_app
@@ -26,6 +27,7 @@ def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     serve_worker_metrics(app.config["METRICS_PORT"])
+    gc.freeze()  # what is loaded stays: full collections walk only what attempts make
     Worker(app).work()
 
 
