@@ -126,6 +126,7 @@ class TabClient:
         self.tabs: dict[int, Tab] = {}
         self.to_open = 0
         self.errors: list[str] = []
+        self.refused = 0  # 503 answers, each opened again
         self.closed = 0
         self.markers = array("H")
         self.times = array("d")
@@ -167,6 +168,7 @@ class TabClient:
                     "ready": ready,
                     "closed": self.closed,
                     "errors": len(self.errors),
+                    "refused": self.refused,
                     "first_error": self.errors[0] if self.errors else "",
                     "received": len(self.markers),
                     "pending": self.to_open,
@@ -227,6 +229,13 @@ class TabClient:
                 tab.tail = scan
                 return
             head = scan[:end].lower()
+            if head.startswith(b"http/1.1 503"):
+                # The web process sheds load (no database connection free within
+                # DB_POOL_TIMEOUT while thousands connect at once): come back, as clients do.
+                self.refused += 1
+                self._drop(tab)
+                self.to_open += 1
+                return
             if not head.startswith(b"http/1.1 200") or b"text/event-stream" not in head:
                 self.errors.append(f"answer: {scan[:end].splitlines()[0]!r}")
                 self._drop(tab)
@@ -476,6 +485,8 @@ def connect_tabs(
     result.base_kb = steady_pss(pid)
     clients.open(result.tabs - WARM_TABS)
     result.connect_s = ready(result.tabs)
+    if refused := clients.status()["refused"]:
+        result.notes.append(f"{refused} connections were answered 503 and opened again")
     time.sleep(0.5)
     result.idle_kb = steady_pss(pid)
     after = redis_memory()

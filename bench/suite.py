@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -367,7 +367,7 @@ def curve_table(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def write_results(
-    output: Path, steps: list[Step], rows: list[dict[str, Any]], context: dict[str, str]
+    output: Path, steps: list[Step], rows: list[dict[str, Any]], context: dict[str, Any]
 ) -> bool:
     """RESULTS.md and latency.png in `output`; False if there was no point to plot."""
     title = f"{context['mode']} run, {context['date']} UTC, code {context['code'].split()[0]}"
@@ -383,6 +383,7 @@ def write_results(
         *[f"- {line}" for line in machine_lines()],
         f"- load average (1/5/15 min): {context['load_before']} before, {load()} after",
         f"- databases: {context['databases']}",
+        *[f"- {note}" for note in context.get("redone", [])],
         "",
         "Figures from a busy machine are high; compare each figure with its reference, "
         "measured in the same run.",
@@ -448,6 +449,22 @@ def write_results(
     return drawn
 
 
+def with_last_run(
+    output: Path, redone: list[Step], context: dict[str, Any]
+) -> tuple[list[Step], dict[str, Any]]:
+    """The last run's steps with the redone ones in their places, and its context noting
+    what was run again, when, on which code."""
+    last = json.loads((output / "records.json").read_text(encoding="utf-8"))
+    fresh = {(step.script, tuple(step.args)): step for step in redone}
+    steps = []
+    for kept in (Step(**{**raw, "figures": tuple(raw["figures"])}) for raw in last["steps"]):
+        steps.append(fresh.pop((kept.script, tuple(kept.args)), kept))
+    steps += fresh.values()
+    figures = ", ".join(sorted({f for step in redone for f in step.figures}))
+    note = f"{figures} run again {context['date']} UTC on code {context['code']}"
+    return steps, {**last["context"], "redone": [*last["context"].get("redone", []), note]}
+
+
 def main() -> int:
     """Run the scripts, print the table, write the report; 1 if any script failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -455,11 +472,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a short run (≤ 5 minutes)")
     parser.add_argument("--only", help="figure ids to run, comma-separated (e.g. M2,J)")
     parser.add_argument(
+        "--redo",
+        help="figure ids to run again, keeping the others from the last run's records.json",
+    )
+    parser.add_argument(
         "--output", type=Path, default=BENCH, help="where RESULTS.md and latency.png go"
     )
     args = parser.parse_args()
     chosen = databases(args.database)  # exits when PostgreSQL is asked for but not set
-    only = {figure.strip() for figure in (args.only or "").split(",") if figure.strip()}
+    only = {figure.strip() for figure in (args.only or args.redo or "").split(",") if figure}
     steps = plan(args.quick, args.database, only)
     args.output.mkdir(parents=True, exist_ok=True)
     context = {
@@ -483,6 +504,13 @@ def main() -> int:
         except (KeyboardInterrupt, Interrupted):
             interrupted = True
             print("== interrupted: reporting what is in")
+    if args.redo:  # the last run's other steps, as they were
+        steps, context = with_last_run(args.output, steps, context)
+    (args.output / "records.json").write_text(
+        json.dumps({"context": context, "steps": [asdict(step) for step in steps]}, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
     rows = [row for step in steps for row in step.rows]
     table = Table(["figure", "measure", "database", "value", "reference", "target", "met"])
     for row in ordered(rows):
