@@ -22,7 +22,9 @@ from flask_migrate import upgrade  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.config import instance_path  # noqa: E402
+from app.config import instance_path, prepare_metrics_directory  # noqa: E402
+
+prepare_metrics_directory()  # before app.metrics is imported (below) and counts anything
 from app.embedded import EmbeddedRedis  # noqa: E402
 from app.live.hub import shutdown_all  # noqa: E402
 from app.llm import is_demo  # noqa: E402
@@ -52,7 +54,9 @@ class Supervisor:
 
     def _spawn_worker(self, index: int) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
-        if self.metrics_port:  # each worker serves its figures on a port of its own
+        # Each worker serves its figures on a port of its own, unless they go to the web's
+        # /metrics through the shared PROMETHEUS_MULTIPROC_DIR (not both: counted twice).
+        if self.metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             env["METRICS_PORT"] = str(self.metrics_port + index)
         return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=env)
 
@@ -87,16 +91,6 @@ class Supervisor:
             self.redis.stop()
 
 
-def fresh_metrics_directory() -> None:
-    """With PROMETHEUS_MULTIPROC_DIR, the web and its workers share their figures there (the
-    web's /metrics adds them up): counts of an earlier run must not carry over."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        for stale in Path(directory).glob("*.db"):
-            stale.unlink()
-
-
 def main() -> None:
     """Migrate, start Redis (if not given) and the workers, then serve until stopped."""
     configure()
@@ -107,7 +101,6 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-    fresh_metrics_directory()
     supervisor = Supervisor(app.config["WORKERS"], embedded, app.config["METRICS_PORT"])
     supervisor.start()
     server = Server((app.config["HOST"], app.config["PORT"]), app, log=None)
@@ -124,6 +117,7 @@ def main() -> None:
         f"({app.config['WORKERS']} workers, {model})",
         flush=True,
     )
+    gc.collect()
     gc.freeze()  # what is loaded stays: full collections walk only what serving makes
     try:
         server.serve_forever()

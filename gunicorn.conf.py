@@ -9,10 +9,13 @@ control_socket_disable = True
 
 
 def on_starting(server: object) -> None:
-    """The app's logging (text, or JSON with LOG_FORMAT=json), inherited by every worker."""
+    """The app's logging (text, or JSON with LOG_FORMAT=json), inherited by every worker;
+    the shared figures' directory made empty (PROMETHEUS_MULTIPROC_DIR)."""
+    from app.config import prepare_metrics_directory
     from app.logs import configure
 
     configure()
+    prepare_metrics_directory()
 
 
 def post_worker_init(worker: object) -> None:
@@ -25,6 +28,7 @@ def post_worker_init(worker: object) -> None:
 
     import gevent
 
+    gc.collect()
     gc.freeze()
 
     def watch() -> None:
@@ -39,6 +43,9 @@ def post_worker_init(worker: object) -> None:
 
 def child_exit(server: object, worker: object) -> None:
     """With PROMETHEUS_MULTIPROC_DIR: a stopped process's open streams stop counting."""
-    from app.metrics import process_died
+    import os
 
-    process_died(worker.pid)  # type: ignore[attr-defined]
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

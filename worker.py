@@ -26,7 +26,8 @@ def main() -> None:
     app = create_app({"DB_POOL_SIZE": pool_size(app.config)})
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    serve_worker_metrics(app.config["METRICS_PORT"])
+    serve_worker_metrics(app.config["METRICS_PORT"], app.config["METRICS_TOKEN"])
+    gc.collect()
     gc.freeze()  # what is loaded stays: full collections walk only what attempts make
     Worker(app).work()
 

@@ -62,6 +62,17 @@ SETTINGS: dict[str, tuple[Any, str]] = {
 }
 
 
+def prepare_metrics_directory() -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, a host's processes share their figures there: it must
+    exist and hold nothing of an earlier run before the first of them counts (call it before
+    anything imports app.metrics)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+
+
 def instance_path() -> str | None:
     """Where instance files live, if not Flask's default `instance/` beside the package."""
     return os.environ.get("INSTANCE_PATH") or None

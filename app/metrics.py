@@ -8,8 +8,12 @@ counted by that process: gunicorn's processes share their counts through
 PROMETHEUS_MULTIPROC_DIR, and a worker process serves its own on METRICS_PORT."""
 
 import hmac
+import logging
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import redis
 from flask import Blueprint, Response, current_app, request
@@ -21,16 +25,19 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
-    start_http_server,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.clock import utcnow
 from app.extensions import db, get_redis
 
+log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -61,8 +68,8 @@ ROW_TO_CLIENT = Histogram(
 )
 CHUNKS = Counter("sw_chunks_written", "Chunks of streamed text written", ["kind"])
 TOKENS = Counter("sw_tokens_written", "Tokens of streamed text written", ["kind"])
-OPEN_STREAMS = Gauge(
-    "sw_open_streams", "Live streams open in a web process", multiprocess_mode="livesum"
+OPEN_STREAMS = Gauge(  # one series per live process (pid) when gunicorn's processes share
+    "sw_open_streams", "Live streams open in a web process", multiprocess_mode="liveall"
 )
 LISTENER_RECONNECTS = Counter(
     "sw_redis_listener_reconnects", "Times a web process's Redis listener connected again"
@@ -73,83 +80,83 @@ LISTENER_RECONNECTS = Counter(
 
 
 class State(Collector):
-    """Jobs, queues and worker slots as the database and Redis hold them now."""
+    """Jobs, queues and worker slots as the database and Redis hold them now. Every web
+    process on every host says the same: aggregate them with max, not sum."""
 
     def __init__(self, app: object) -> None:
         self.app = app
 
     def collect(self) -> Iterator[Metric]:
         with self.app.app_context():  # type: ignore[attr-defined]
-            try:
-                yield from self._jobs()
-            finally:
-                db.session.remove()
-            yield from self._queues()
+            yield from self._database()
+            yield from self._redis()
 
-    def _jobs(self) -> Iterator[Metric]:
+    def _database(self) -> Iterator[Metric]:
         from app.jobs.models import IS_JOB, Transform
+        from app.jobs.sweeper import oldest_waiting
 
+        up = GaugeMetricFamily("sw_database_up", "Whether the database answered this scrape")
         jobs = GaugeMetricFamily("sw_jobs", "Jobs by kind and state", labels=["kind", "state"])
-        attempts = CounterMetricFamily("sw_job_attempts", "Attempts made, by kind", labels=["kind"])
-        counts = db.session.execute(
-            select(
-                Transform.kind,
-                Transform.status,
-                func.count(),
-                func.coalesce(func.sum(Transform.attempt), 0),
-            )
-            .where(IS_JOB)
-            .group_by(Transform.kind, Transform.status)
-        ).all()
+        attempts = GaugeMetricFamily(
+            "sw_job_attempts", "Attempts made by the jobs in the database, by kind", labels=["kind"]
+        )
+        waiting = GaugeMetricFamily(
+            "sw_oldest_waiting_seconds", "How long the job waiting longest for a worker has"
+        )
+        try:
+            counts = db.session.execute(
+                select(
+                    Transform.kind,
+                    Transform.status,
+                    func.count(),
+                    func.coalesce(func.sum(Transform.attempt), 0),
+                )
+                .where(IS_JOB)
+                .group_by(Transform.kind, Transform.status)
+            ).all()
+            now = utcnow()
+            oldest = oldest_waiting(now)
+        except SQLAlchemyError:
+            up.add_metric([], 0)
+            yield up
+            return
+        finally:
+            db.session.remove()
         made: dict[str, int] = {}
         for kind, status, count, tries in counts:
             jobs.add_metric([kind, status], count)
             made[kind] = made.get(kind, 0) + int(tries)
         for kind, tries in sorted(made.items()):
             attempts.add_metric([kind], tries)
-        yield jobs
-        yield attempts
-        oldest = db.session.scalar(
-            select(func.min(Transform.updated_at)).where(IS_JOB, Transform.status == "pending")
-        )
-        waiting = GaugeMetricFamily(
-            "sw_oldest_pending_seconds", "How long the longest-waiting pending job has waited"
-        )
-        waiting.add_metric([], (utcnow() - oldest).total_seconds() if oldest else 0.0)
-        yield waiting
+        waiting.add_metric([], (now - oldest[1]).total_seconds() if oldest else 0.0)
+        up.add_metric([], 1)
+        yield from (up, jobs, attempts, waiting)
 
-    def _queues(self) -> Iterator[Metric]:
+    def _redis(self) -> Iterator[Metric]:
         from app.jobs.queue import QUEUE_NAMES, transforms_queue
-        from app.jobs.worker import worker_reports
+        from app.jobs.worker import slot_totals, worker_reports
 
+        up = GaugeMetricFamily("sw_redis_up", "Whether Redis answered this scrape")
         depth = GaugeMetricFamily("sw_queue_depth", "Entries waiting in a queue", labels=["queue"])
         slots = GaugeMetricFamily(
             "sw_worker_slots", "Worker slots, busy or free, by class", labels=["class", "state"]
         )
         workers = GaugeMetricFamily("sw_workers", "Worker processes alive")
-        up = GaugeMetricFamily("sw_redis_up", "Whether Redis answered this scrape")
         try:
-            with self.app.app_context():  # type: ignore[attr-defined]
-                connection = get_redis()
-                for queue_class, name in QUEUE_NAMES.items():
-                    depth.add_metric([name], transforms_queue(queue_class, connection).count)
-                reports = worker_reports()
+            connection = get_redis()
+            for queue_class, name in QUEUE_NAMES.items():
+                depth.add_metric([name], transforms_queue(queue_class, connection).count)
+            reports = worker_reports()
         except redis.RedisError:
             up.add_metric([], 0)
             yield up
             return
-        totals: dict[tuple[str, str], int] = {}
-        for report in reports:
-            for queue_class, capacity in report["capacity"].items():
-                busy = report["running"].get(queue_class, 0)
-                totals[(queue_class, "busy")] = totals.get((queue_class, "busy"), 0) + busy
-                free = totals.get((queue_class, "free"), 0) + max(capacity - busy, 0)
-                totals[(queue_class, "free")] = free
-        for (queue_class, state), value in sorted(totals.items()):
-            slots.add_metric([queue_class, state], value)
+        for queue_class, counts in sorted(slot_totals(reports).items()):
+            for state, value in counts.items():
+                slots.add_metric([queue_class, state], value)
         workers.add_metric([], len(reports))
         up.add_metric([], 1)
-        yield from (depth, slots, workers, up)
+        yield from (up, depth, slots, workers)
 
 
 class _ThisProcess(Collector):
@@ -169,29 +176,54 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
+def authorized(header: str, token: str) -> bool:
+    """Whether a request's Authorization header carries the metrics token (none set: yes)."""
+    if not token:
+        return True
+    scheme, _space, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
+
+
+DENIED = (401, "metrics need the token\n", {"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """The Prometheus text format; with METRICS_TOKEN set, only for its bearer."""
-    token = current_app.config["METRICS_TOKEN"]
-    if token:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return Response(
-                "metrics need the token\n",
-                401,
-                {"WWW-Authenticate": 'Bearer realm="metrics"'},
-                mimetype="text/plain",
-            )
+    if not authorized(
+        request.headers.get("Authorization", ""), current_app.config["METRICS_TOKEN"]
+    ):
+        status, text, headers = DENIED
+        return Response(text, status, headers, mimetype="text/plain")
     return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
 
 
-def serve_worker_metrics(port: int) -> None:
-    """A worker process's own figures on http://0.0.0.0:port/ (a thread of its own)."""
-    if port:
-        start_http_server(port)
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        """Scrapes are not logged."""
 
 
-def process_died(pid: int) -> None:
-    """gunicorn's child_exit: a process's live gauges stop counting (its counters stay)."""
-    if os.environ.get(MULTIPROCESS):
-        multiprocess.mark_process_dead(pid)
+def serve_worker_metrics(port: int, token: str) -> None:
+    """A worker process's own figures on http://0.0.0.0:port/, in a thread of their own,
+    behind the same token as the web's."""
+    if not port:
+        return
+    figures = make_wsgi_app()
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if not authorized(environ.get("HTTP_AUTHORIZATION", ""), token):
+            status, text, headers = DENIED
+            start_response(
+                f"{status} Unauthorized", [("Content-Type", "text/plain"), *headers.items()]
+            )
+            return [text.encode()]
+        return figures(environ, start_response)
+
+    try:
+        server = make_server("", port, guarded, ThreadingWSGIServer, handler_class=_Quiet)
+    except OSError as error:  # another process has the port: the worker runs on without
+        log.warning("worker figures not served: port %s: %s", port, error)
+        return
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()

@@ -70,7 +70,7 @@ def seeded(app, make_user) -> dict:
             status="running",
             attempt=1,
             lease_owner="gone-host:41",
-            lease_expires_at=now - timedelta(seconds=30),
+            lease_expires_at=now - timedelta(minutes=2),
             started_at=now - timedelta(minutes=3),
         ),
         "unqueued": job(app, writer.id, "Unqueued", updated_at=now - timedelta(minutes=5)),
@@ -84,7 +84,18 @@ def seeded(app, make_user) -> dict:
             next_attempt_at=now - timedelta(minutes=10),
             error_code="timeout",
         ),
+        "parked": job(app, writer.id, "Parked", next_attempt_at=now - timedelta(minutes=5)),
         "fresh": job(app, writer.id, "Fresh"),  # just started: waiting, not stuck
+        # Its lease ran out a moment ago: the sweeper has not had its turn yet.
+        "handing_over": job(
+            app,
+            writer.id,
+            "Handing over",
+            status="running",
+            attempt=1,
+            lease_owner="slow-host:7",
+            lease_expires_at=now - timedelta(seconds=5),
+        ),
     }
     for name, code, ago in (
         ("timeout", "timeout", 10),
@@ -128,8 +139,9 @@ def test_the_diagnostics_of_a_seeded_database(app, client, seeded):
         ids["lost"]: "lease_expired",
         ids["unqueued"]: "pending_past_due",
         ids["late_retry"]: "retry_past_due",
+        ids["parked"]: "parked_past_due",
     }
-    assert data["stuckCount"] == 3
+    assert data["stuckCount"] == 4
     lost = next(e for e in data["stuck"] if e["job"]["id"] == ids["lost"])
     assert lost["owner"] == "mei" and lost["leaseOwner"] == "gone-host:41"
     assert lost["job"]["projectName"] == "Lost"
@@ -156,7 +168,7 @@ def test_the_diagnostics_of_a_seeded_database(app, client, seeded):
     assert oldest["job"]["id"] == ids["late_retry"] and oldest["waitingSeconds"] >= 599
     # The app's queue is its own here: the jobs it launched wait in it, and no worker runs.
     assert {q["name"]: q["depth"] for q in data["queues"]} == {
-        "transforms": 8,
+        "transforms": 10,
         "transforms-long": 0,
     }
     assert data["workers"] == [] and data["redis"] == "ok"
@@ -170,7 +182,8 @@ def test_the_page_shows_the_same_without_javascript(app, client, auth, seeded):
     html = page.get_data(as_text=True)
     assert re.search(r'<nav>.*href="/admin/">Diagnostics</a>', html, re.S)  # admins only
     assert '<meta http-equiv="refresh"' in html  # inside <noscript>
-    for reason in ("its worker stopped answering", "no worker took it", "retry not run when due"):
+    reasons = ("its worker stopped answering", "no worker took it", "retry not run when due")
+    for reason in (*reasons, "not woken when due"):
         assert reason in html
     assert "66.7 %" in html and "gone-host:41" in html
     assert f"Brainstorm #{ids['lost']}" in html
@@ -231,6 +244,18 @@ def test_no_one_else_finds_any_of_it(app, client, auth, seeded):
 
     assert "no longer an admin" in promote(app, admin, "--revoke")
     assert client.get("/api/admin/diagnostics", headers=admin.bearer).status_code == 404
+
+
+def test_with_redis_unreachable_the_database_side_still_shows(app, client, auth, seeded):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.extensions.pop("redis_client", None)
+    data = client.get("/api/admin/diagnostics", headers=seeded["admin"].bearer).json
+    assert data["redis"] == "unreachable" and data["workers"] == [] and data["slots"] == {}
+    assert [q["depth"] for q in data["queues"]] == [None, None]
+    assert data["stuckCount"] == 4  # read from the database as ever
+    auth.login(seeded["admin"])
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Redis is unreachable: queues and workers cannot be read." in page
 
 
 def test_admins_are_made_with_the_cli(app, make_user):

@@ -65,14 +65,34 @@ def test_jobs_by_kind_and_state_queue_depth_and_cancels(app, client, make_user):
     assert value(scraped, "sw_queue_depth", queue="transforms-long") == 0
     cancels = value(scraped, "sw_cancels_total", kind="brainstorm")
     assert cancels == value(before, "sw_cancels_total", kind="brainstorm") + 1
-    assert value(scraped, "sw_oldest_pending_seconds") >= 0
-    assert value(scraped, "sw_redis_up") == 1
+    assert value(scraped, "sw_oldest_waiting_seconds") >= 0
+    assert value(scraped, "sw_redis_up") == 1 and value(scraped, "sw_database_up") == 1
     assert waiting != cancelled
+
+
+def test_what_is_unreachable_is_said_and_the_rest_still_counts(app, settings, tmp_path):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.extensions.pop("redis_client", None)
+    scraped = figures(app.test_client().get("/metrics").get_data(as_text=True))
+    assert value(scraped, "sw_redis_up") == 0 and value(scraped, "sw_database_up") == 1
+    assert "sw_queue_depth" not in {name for name, _labels in scraped}
+    assert value(scraped, "sw_jobs", kind="brainstorm", state="pending") == 0
+
+    from app import create_app
+
+    gone = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/no/such.db"})
+    answer = gone.test_client().get("/metrics")
+    assert answer.status_code == 200  # the process's own figures are still there
+    scraped = figures(answer.get_data(as_text=True))
+    assert value(scraped, "sw_database_up") == 0 and value(scraped, "sw_redis_up") == 1
+    assert ("sw_redis_listener_reconnects_total", frozenset()) in scraped
 
 
 def test_a_metrics_token_keeps_the_figures_to_its_bearer(app, client):
     app.config["METRICS_TOKEN"] = "scrape-secret"
     assert client.get("/metrics").status_code == 401
+    lower = client.get("/metrics", headers={"Authorization": "bearer scrape-secret"})
+    assert lower.status_code == 200  # the scheme is case-insensitive, as HTTP has it
     wrong = client.get("/metrics", headers={"Authorization": "Bearer guess"})
     assert wrong.status_code == 401 and "sw_jobs" not in wrong.get_data(as_text=True)
     right = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
@@ -85,7 +105,8 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
 ):
     env = {**settings, "REDIS_URL": app.config["REDIS_URL"], "LOG_LEVEL": "WARNING"}
     worker_port, web_port = free_port(), free_port()
-    worker = Process(python("worker.py"), {**env, "METRICS_PORT": str(worker_port)}, "ready")
+    worker_env = {**env, "METRICS_PORT": str(worker_port), "METRICS_TOKEN": "w-secret"}
+    worker = Process(python("worker.py"), worker_env, "ready")
     gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{web_port}"]
     shared = tmp_path / "prometheus"
     shared.mkdir()
@@ -116,8 +137,11 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
             streams.append(http.send(http.build_request("GET", url), stream=True))
             lines.append(streams[-1].iter_lines())
             next(lines[-1])
-        # Whichever process answers the scrape, it adds up both processes' open streams.
+        # Whichever process answers the scrape, it has both processes' open streams, each
+        # process its own series (pid).
         wait_for(lambda: total(scrape(), "sw_open_streams") == 6)
+        series = {labels for (n, labels), _v in scrape().items() if n == "sw_open_streams"}
+        assert len(series) == 2 and all(dict(labels).get("pid") for labels in series)
         running = scrape()
         assert value(running, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 1
         assert value(running, "sw_workers") == 1
@@ -133,9 +157,11 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         assert value(done, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 0
         free = value(done, "sw_worker_slots", **{"class": "short", "state": "free"})
         assert free == int(settings.get("JOB_CONCURRENCY", 16))
-        assert value(done, "sw_job_attempts_total", kind="echo") == 2
+        assert value(done, "sw_job_attempts", kind="echo") == 2
 
-        own = figures(httpx2.get(f"http://127.0.0.1:{worker_port}/").text)
+        worker_url = f"http://127.0.0.1:{worker_port}/"
+        assert httpx2.get(worker_url).status_code == 401  # the same token as the web's
+        own = figures(httpx2.get(worker_url, headers={"Authorization": "Bearer w-secret"}).text)
         chunks = value(own, "sw_chunks_written_total", kind="echo")
         assert chunks >= 2, "the paused stream was written in at least two chunks"
         assert value(own, "sw_tokens_written_total", kind="echo") >= chunks

@@ -15,8 +15,10 @@ from app.clock import iso, utcnow
 from app.extensions import db, get_redis
 from app.jobs.models import IS_JOB, LlmTransform, Transform
 from app.jobs.queue import QUEUE_NAMES, transforms_queue
+from app.jobs.runner import lease_process
 from app.jobs.state import job_json
-from app.jobs.worker import worker_reports
+from app.jobs.sweeper import oldest_waiting
+from app.jobs.worker import slot_totals, worker_reports
 from app.projects.models import Project
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -30,7 +32,7 @@ LATENCY_SAMPLE = 5000  # the newest calls a window's time to first token is take
 def diagnostics() -> dict[str, Any]:
     """Everything the diagnostics page shows, as JSON."""
     now = utcnow()
-    queues, workers, redis_state = _redis_side()
+    queues, workers, slots, redis_state = _redis_side()
     held = _held_jobs([w["name"] for w in workers])
     for worker in workers:
         worker["jobs"] = held.get(worker["name"], [])
@@ -40,7 +42,7 @@ def diagnostics() -> dict[str, Any]:
         "redis": redis_state,
         "queues": queues,
         "workers": workers,
-        "slots": _slot_totals(workers),
+        "slots": slots,
         "stuck": stuck,
         "stuckCount": stuck_count,
         "failures": {name: _failures(now - span) for name, span in WINDOWS.items()},
@@ -79,7 +81,9 @@ def job_by_id(job_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _redis_side() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+def _redis_side() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], str]:
+    """The queues' depths, the workers' reports and their slots in all, and whether Redis
+    answered."""
     queues = [{"name": name, "class": c, "depth": None} for c, name in QUEUE_NAMES.items()]
     try:
         connection = get_redis()
@@ -87,29 +91,16 @@ def _redis_side() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
             queue["depth"] = transforms_queue(queue["class"], connection).count
         reports = worker_reports()
     except redis.RedisError:
-        return queues, [], "unreachable"
+        return queues, [], {}, "unreachable"
     workers = [
         {
             "name": report["name"],
             "seenAt": iso(datetime.fromisoformat(report["at"])),
-            "slots": {
-                c: {"busy": report["running"].get(c, 0), "free": n - report["running"].get(c, 0)}
-                for c, n in report["capacity"].items()
-            },
+            "slots": slot_totals([report]),
         }
         for report in reports
     ]
-    return queues, workers, "ok"
-
-
-def _slot_totals(workers: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    totals: dict[str, dict[str, int]] = {}
-    for worker in workers:
-        for queue_class, slots in worker["slots"].items():
-            total = totals.setdefault(queue_class, {"busy": 0, "free": 0})
-            total["busy"] += slots["busy"]
-            total["free"] += slots["free"]
-    return totals
+    return queues, workers, slot_totals(reports), "ok"
 
 
 def _held_jobs(names: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -118,8 +109,7 @@ def _held_jobs(names: list[str]) -> dict[str, list[dict[str, Any]]]:
         return {}
     held: dict[str, list[dict[str, Any]]] = {}
     for job in _jobs(Transform.status == "running", limit=1000):
-        # A lease is held by a thread of a worker process: host:pid:thread.
-        process = (job["leaseOwner"] or "").rsplit(":", 1)[0]
+        process = lease_process(job["leaseOwner"])
         if process in names:
             held.setdefault(process, []).append(job)
     return held
@@ -129,7 +119,7 @@ def _stuck_reasons(now: datetime) -> dict[str, Any]:
     late = now - STUCK_AFTER
     return {
         # Its worker stopped renewing the lease: the sweeper should have taken it over.
-        "lease_expired": (Transform.status == "running") & (Transform.lease_expires_at < now),
+        "lease_expired": (Transform.status == "running") & (Transform.lease_expires_at < late),
         # Waiting for a worker this long: the queue is backed up, or the entry was lost.
         "pending_past_due": (Transform.status == "pending")
         & Transform.next_attempt_at.is_(None)
@@ -222,12 +212,8 @@ def _latency(since: datetime) -> dict[str, Any]:
 
 def _oldest_waiting(now: datetime) -> dict[str, Any] | None:
     """The job waiting longest for a worker, among those due."""
-    due = func.coalesce(Transform.next_attempt_at, Transform.updated_at)
-    waiting = Transform.status.in_(("pending", "retrying")) & (due <= now)
-    found = _jobs(waiting, order=due, limit=1)
-    if not found:
+    found = oldest_waiting(now)
+    job = job_by_id(found[0]) if found else None
+    if found is None or job is None:
         return None
-    transform = db.session.get(Transform, found[0]["job"]["id"])
-    assert transform is not None
-    since = transform.next_attempt_at or transform.updated_at
-    return {**found[0], "waitingSeconds": round((now - since).total_seconds(), 1)}
+    return {**job, "waitingSeconds": round((now - found[1]).total_seconds(), 1)}

@@ -4,11 +4,12 @@ admin's retry or cancel of any job."""
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-import gevent
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from gevent.queue import Empty
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
 
@@ -19,8 +20,10 @@ from app.errors import Refused
 from app.extensions import db
 from app.inputs import Id, Inputs, accepts
 from app.jobs.control import cancel_job, retry_job
+from app.jobs.events import user_channel
 from app.live.feed import sse
-from app.live.streams import RECONNECT, event_stream
+from app.live.hub import SHUTDOWN, hub_for
+from app.live.streams import RECONNECT, event_stream, stream_ends_at
 from app.live.views import partial
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -45,27 +48,51 @@ class Lookup(Inputs):
 def diagnostics_page(query: Lookup) -> str:
     """Queues, workers, stuck and failing jobs, provider latency; ?job=N finds any job."""
     found = job_by_id(query.job) if query.job else None
-    return render_template(
-        PAGE, report=diagnostics(), looked_up=query.job, found=found, refresh=REFRESH_SECONDS
-    )
+    return render_template(PAGE, report=diagnostics(), looked_up=query.job, found=found)
 
 
 @bp.get("/events")
 def events() -> Response:
-    """The page's figures, read again every REFRESH_SECONDS (ages and slots move on)."""
-    longest = current_app.config["STREAM_MAX_SECONDS"] or float("inf")
+    """The page's figures, read again every REFRESH_SECONDS (ages and slots move on); it
+    ends like any live stream (STREAM_MAX_SECONDS, or the process stopping)."""
 
     def body() -> Iterator[str]:
         yield ": connected\n\n"
-        ends_at = time.monotonic() + longest
-        while time.monotonic() < ends_at:
-            html = render_block(PAGE, "diagnostics", report=diagnostics())
-            db.session.remove()  # no connection held between two reads
-            yield sse(partial("#diagnostics", "outerHTML", html))
-            gevent.sleep(REFRESH_SECONDS)
-        yield RECONNECT
+        hub = hub_for(current_app.config["REDIS_URL"])
+        queue = hub.subscribe([user_channel(current_user.id)])  # told when the process stops
+        ends_at = stream_ends_at()
+        try:
+            while time.monotonic() < ends_at:
+                html = render_block(PAGE, "diagnostics", report=shared_report())
+                yield sse(partial("#diagnostics", "outerHTML", html))
+                next_at = min(time.monotonic() + REFRESH_SECONDS, ends_at)
+                while (left := next_at - time.monotonic()) > 0:
+                    try:
+                        if queue.get(timeout=left) is SHUTDOWN:
+                            yield RECONNECT
+                            return
+                    except Empty:
+                        break
+            yield RECONNECT
+        finally:
+            hub.unsubscribe(queue)
 
     return event_stream(body())
+
+
+def shared_report() -> dict[str, Any]:
+    """The diagnostics, read at most once per REFRESH_SECONDS by this process whatever the
+    number of open pages (each read is a dozen queries)."""
+    global _shared
+    at, report = _shared
+    if time.monotonic() - at >= REFRESH_SECONDS * 0.9:
+        report = diagnostics()
+        db.session.remove()  # no connection held between two reads
+        _shared = (time.monotonic(), report)
+    return report
+
+
+_shared: tuple[float, dict[str, Any]] = (float("-inf"), {})
 
 
 @bp.app_template_filter("moment")

@@ -32,10 +32,11 @@ class Transform(db.Model):
             postgresql_where=_ACTIVE_SQL,
         ),
         Index("ix_transforms_user_created", "created_by", "created_at", "id"),
-        # The Jobs list: each of the reader's projects walked newest first (JOBS_INDEX).
+        # The Jobs list: each of the reader's projects walked newest first, a page at a time.
         Index("ix_transforms_project_created", "project_id", "created_at", "id"),
         Index("ix_transforms_user_status_created", "created_by", "status", "created_at", "id"),
         Index("ix_transforms_status_next", "status", "next_attempt_at"),
+        Index("ix_transforms_finished_at", "finished_at"),  # the diagnostics' windows
         # Jobs with news their owner has not looked at: read on every page load.
         Index(
             "ix_transforms_unseen",
@@ -149,7 +150,10 @@ class LlmPrompt(db.Model):
 
 class LlmTransform(db.Model):
     __tablename__ = "llm_transforms"
-    __table_args__ = (UniqueConstraint("transform_id", "attempt", "call"),)
+    __table_args__ = (
+        UniqueConstraint("transform_id", "attempt", "call"),
+        Index("ix_llm_transforms_started_at", "started_at"),  # the diagnostics' windows
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transform_id: Mapped[int] = mapped_column(ForeignKey("transforms.id", ondelete="CASCADE"))

@@ -24,9 +24,19 @@ log = logging.getLogger(__name__)
 stopping = threading.Event()
 
 
+def process_name() -> str:
+    """A worker process, as its reports name it: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def worker_name() -> str:
-    """Who holds a lease: host, process and thread."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+    """Who holds a lease: a thread of a worker process."""
+    return f"{process_name()}:{threading.get_ident() % 100000}"
+
+
+def lease_process(owner: str | None) -> str:
+    """The worker process of a lease's holder."""
+    return (owner or "").rsplit(":", 1)[0]
 
 
 def run_attempt(transform_id: int) -> None:

@@ -2,17 +2,17 @@
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from flask import current_app
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from app.clock import utcnow
 from app.extensions import begin_write, db, get_redis
 from app.jobs import lifecycle
 from app.jobs.events import announce
-from app.jobs.models import FINAL, LlmTransform, Transform, TransformChunk
+from app.jobs.models import FINAL, IS_JOB, LlmTransform, Transform, TransformChunk
 from app.jobs.queue import enqueue, queued
 from app.metrics import RETRIES
 
@@ -67,6 +67,19 @@ def enqueue_waiting() -> int:
         if not queued(transform):
             count += enqueue(transform)
     return count
+
+
+def oldest_waiting(now: datetime) -> tuple[int, datetime] | None:
+    """The job waiting longest for a worker among those due (new, handed back, woken or due
+    to retry; not one parked until later): its id and since when it waits."""
+    due = func.coalesce(Transform.next_attempt_at, Transform.updated_at)
+    found = db.session.execute(
+        select(Transform.id, due)
+        .where(IS_JOB, Transform.status.in_(("pending", "retrying")), due <= now)
+        .order_by(due)
+        .limit(1)
+    ).first()
+    return (found[0], found[1]) if found else None
 
 
 def compact(older_than: timedelta | None = None) -> int:

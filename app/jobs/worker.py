@@ -8,9 +8,7 @@ in the database says who runs it: a worker that dies loses nothing the sweeper c
 
 import json
 import logging
-import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +22,7 @@ from app.clock import utcnow
 from app.extensions import get_redis
 from app.jobs.events import channel_prefix
 from app.jobs.queue import QUEUE_NAMES, transforms_queue
-from app.jobs.runner import run_attempt, run_cleanup, stopping
+from app.jobs.runner import process_name, run_attempt, run_cleanup, stopping
 from app.jobs.sweeper import sweep_forever
 
 log = logging.getLogger(__name__)
@@ -84,12 +82,24 @@ def worker_reports() -> list[dict[str, Any]]:
     return sorted(reports, key=lambda report: report["name"])
 
 
+def slot_totals(reports: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Busy and free slots per class of slot, over these workers' reports."""
+    totals: dict[str, dict[str, int]] = {}
+    for report in reports:
+        for queue_class, capacity in report["capacity"].items():
+            busy = report["running"].get(queue_class, 0)
+            total = totals.setdefault(queue_class, {"busy": 0, "free": 0})
+            total["busy"] += busy
+            total["free"] += max(capacity - busy, 0)
+    return totals
+
+
 class Worker:
     """Takes attempts from the queues while it has free slots; stops on `stopping`."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.name = process_name()
         self.slots = Slots(
             {"short": app.config["JOB_CONCURRENCY"], "long": app.config["LONG_JOB_CONCURRENCY"]}
         )

@@ -1,5 +1,6 @@
 """The two kinds of stream, sharing the hub, the cursor and the feed."""
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,6 +26,15 @@ def event_stream(body: Iterator[str]) -> Response:
     return response
 
 
+def stream_ends_at() -> float:
+    """When a stream opened now ends (time.monotonic()): after STREAM_MAX_SECONDS, give or
+    take a tenth, so streams opened together (a deploy) do not all come back together."""
+    longest = current_app.config["STREAM_MAX_SECONDS"]
+    if longest <= 0:
+        return float("inf")
+    return time.monotonic() + longest * random.uniform(0.9, 1.1)
+
+
 def follow(
     feed: Feed | None,
     user_id: int | None,
@@ -44,8 +54,7 @@ def follow(
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
     # The stream ends now and then and the client resumes from its cursor, so streams spread
     # over the web processes that started since (after a deploy or a scale-out).
-    longest = current_app.config["STREAM_MAX_SECONDS"]
-    ends_at = time.monotonic() + longest if longest > 0 else float("inf")
+    ends_at = stream_ends_at()
     OPEN_STREAMS.inc()
     try:
         if user_catch_up is not None:  # what changed while this tab was away or hidden
@@ -94,4 +103,4 @@ def follow(
         hub.unsubscribe(queue)
 
 
-__all__ = ["event_stream", "follow", "sse"]
+__all__ = ["event_stream", "follow", "sse", "stream_ends_at"]
