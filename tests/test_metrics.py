@@ -179,3 +179,35 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         web.stop()
         worker.stop()
         shutil.rmtree(shared, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_app_py_and_its_workers_share_their_figures(app, settings, make_user, provider, tmp_path):
+    """`python app.py` with PROMETHEUS_MULTIPROC_DIR (not there yet, then left from an earlier
+    run): the web's /metrics adds up its own figures and its worker's."""
+    shared = tmp_path / "figures"
+    for _run in range(2):  # the second start finds the first one's files, and empties it
+        port = free_port()
+        env = {**settings, "REDIS_URL": app.config["REDIS_URL"], "PORT": str(port)}
+        env |= {"WORKERS": "1", "PROMETHEUS_MULTIPROC_DIR": str(shared), "METRICS_PORT": "1"}
+        server = Process(python("app.py"), {**env, "LOG_LEVEL": "WARNING"}, "is running at")
+        try:
+            account = make_user(f"writer{_run}")
+            provider.script(f"shared{_run}", json.dumps([{"text": "one"}]), token_chars=2)
+            job_id = start_echo(app, account.id, f"shared{_run}", count=1)
+            http = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=15)
+            url = f"/api/streaming/transform/{job_id}"
+            with http.stream("GET", url, headers=account.bearer) as stream:
+                for _line in stream.iter_lines():  # to the end of the job
+                    pass
+            scraped = figures(http.get("/metrics").text)
+            # The worker's counts, once: it writes them to the shared directory and has no
+            # port of its own (METRICS_PORT would have given it port 1).
+            assert value(scraped, "sw_time_to_first_token_seconds_count", kind="echo") == 1
+            assert value(scraped, "sw_chunks_written_total", kind="echo") >= 1
+            assert value(scraped, "sw_row_to_client_seconds_count") >= 1  # the web's own
+            with pytest.raises(httpx2.ConnectError):
+                httpx2.get("http://127.0.0.1:1/", timeout=2)
+            http.close()
+        finally:
+            server.stop()
