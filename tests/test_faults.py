@@ -332,6 +332,9 @@ def test_redis_restart_while_a_job_streams(cluster, store, provider):
     RECORD.timing("Redis back → next chunk at the client", client.first_chunk_after(back) - back)
     job = check_invariant(store, client, job_id)
     assert job["attempt"] == 1 and job["retry_count"] == 0
+    # The web process says so in its figures: its listener connected again.
+    figures = http.get("/metrics").text
+    assert "sw_redis_listener_reconnects_total 1.0" in figures, figures
     # Both workers outlived the outage and serve the new (empty) Redis.
     assert all(w.process.proc.poll() is None for w in workers)
     script(provider, "after", delay_ms=2)
