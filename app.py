@@ -54,6 +54,7 @@ class Supervisor:
 
     def _spawn_worker(self, index: int) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
+        env.pop("METRICS_PORT", None)
         # Each worker serves its figures on a port of its own, unless they go to the web's
         # /metrics through the shared PROMETHEUS_MULTIPROC_DIR (not both: counted twice).
         if self.metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -111,14 +112,15 @@ def main() -> None:
 
     gevent.signal_handler(signal.SIGTERM, shutdown)
     gevent.signal_handler(signal.SIGINT, shutdown)
+    gc.collect()
+    gc.freeze()  # what is loaded stays: full collections walk only what serving makes
+    server.start()  # listening before it says so
     model = "offline demo model" if is_demo(app.config) else app.config["LLM_MODEL"]
     print(
         f"Script Writer is running at http://{app.config['HOST']}:{app.config['PORT']}/ "
         f"({app.config['WORKERS']} workers, {model})",
         flush=True,
     )
-    gc.collect()
-    gc.freeze()  # what is loaded stays: full collections walk only what serving makes
     try:
         server.serve_forever()
     finally:
