@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from cluster import make_account
+from cluster import start_echo as cluster_echo
 from conftest import free_port
-from factories import BRAINSTORM_PARAMS, make_project, start_echo, start_job
+from factories import BRAINSTORM_PARAMS, make_project, start_job
 from prometheus_client.parser import text_string_to_metric_families
 from support import Process, python, wait_for
 
@@ -101,9 +103,11 @@ def test_a_metrics_token_keeps_the_figures_to_its_bearer(app, client):
 
 @pytest.mark.slow
 def test_workers_and_gunicorn_processes_count_what_they_do(
-    app, settings, make_user, provider, tmp_path: Path
+    cluster, store, provider, tmp_path: Path
 ):
-    env = {**settings, "REDIS_URL": app.config["REDIS_URL"], "LOG_LEVEL": "WARNING"}
+    # A database and a Redis of their own: the session's live server has sweepers, which
+    # would queue this test's retry where its own workers take it.
+    env = {**cluster.env, "LOG_LEVEL": "WARNING"}
     worker_port, web_port = free_port(), free_port()
     worker_env = {**env, "METRICS_PORT": str(worker_port), "METRICS_TOKEN": "w-secret"}
     worker = Process(python("worker.py"), worker_env, "ready")
@@ -116,7 +120,7 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         "Booting worker",
         timeout=60,
     )
-    account = make_user()
+    account = make_account(store.app)
     base = f"http://127.0.0.1:{web_port}"
     http = httpx2.Client(base_url=base, headers=account.bearer, timeout=15)
     streams: list[httpx2.Response] = []
@@ -127,7 +131,7 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         fault = {"kind": "status", "status": 500}
         script = {"token_chars": 3, "delay_ms": 10, "pause_at": 8}
         provider.script("counted", items, fault=fault, fault_on=[0], **script)
-        job_id = start_echo(app, account.id, "counted", count=3)
+        job_id = cluster_echo(cluster, account, {"prompt": "[[script:counted]] Echo.", "count": 3})
 
         def scrape() -> Figures:
             return figures(http.get("/metrics").text)
@@ -158,7 +162,7 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
         assert value(done, "sw_row_to_client_seconds_count") >= 6, "chunks reached 6 streams"
         assert value(done, "sw_worker_slots", **{"class": "short", "state": "busy"}) == 0
         free = value(done, "sw_worker_slots", **{"class": "short", "state": "free"})
-        assert free == int(settings.get("JOB_CONCURRENCY", 16))
+        assert free == int(env.get("JOB_CONCURRENCY", 16))
         assert value(done, "sw_job_attempts", kind="echo") == 2
 
         worker_url = f"http://127.0.0.1:{worker_port}/"
@@ -184,19 +188,20 @@ def test_workers_and_gunicorn_processes_count_what_they_do(
 
 
 @pytest.mark.slow
-def test_app_py_and_its_workers_share_their_figures(app, settings, make_user, provider, tmp_path):
+def test_app_py_and_its_workers_share_their_figures(cluster, store, provider, tmp_path):
     """`python app.py` with PROMETHEUS_MULTIPROC_DIR (not there yet, then left from an earlier
     run): the web's /metrics adds up its own figures and its worker's."""
     shared = tmp_path / "figures"
     for _run in range(2):  # the second start finds the first one's files, and empties it
         port = free_port()
-        env = {**settings, "REDIS_URL": app.config["REDIS_URL"], "PORT": str(port)}
+        env = {**cluster.env, "PORT": str(port)}
         env |= {"WORKERS": "1", "PROMETHEUS_MULTIPROC_DIR": str(shared), "METRICS_PORT": "1"}
         server = Process(python("app.py"), {**env, "LOG_LEVEL": "WARNING"}, "is running at")
         try:
-            account = make_user(f"writer{_run}")
+            account = make_account(store.app, f"writer{_run}")
             provider.script(f"shared{_run}", json.dumps([{"text": "one"}]), token_chars=2)
-            job_id = start_echo(app, account.id, f"shared{_run}", count=1)
+            prompt = f"[[script:shared{_run}]] Echo."
+            job_id = cluster_echo(cluster, account, {"prompt": prompt, "count": 1})
             http = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=15)
             url = f"/api/streaming/transform/{job_id}"
             with http.stream("GET", url, headers=account.bearer) as stream:
