@@ -5,7 +5,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
@@ -24,7 +24,7 @@ from app.jobs.outcomes import Ask, Park, Stopping
 from app.jobs.state import calls_of, chunks_after, inputs_of, outputs_of, params_of
 from app.jobs.streaming import Pace, Reader, pump
 from app.jobs.writer import Emit, Flush, retried, writer_of
-from app.metrics import CHUNKS, TIME_TO_FIRST_TOKEN, TOKENS
+from app.metrics import CHUNKS, TIME_TO_FIRST_TOKEN, TOKEN_TO_ROW, TOKENS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +38,21 @@ class Streamed:
 
     text: str
     finish_reason: str | None
+
+
+@dataclass
+class _Call:
+    """A model call being streamed: who reads its flushes, when it was asked
+    (time.monotonic()), what of its text is stored, and when its first token came."""
+
+    on_text: Callable[[str], None]
+    asked: float = field(default_factory=time.monotonic)
+    parts: list[str] = field(default_factory=list)
+    first_token: datetime | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 class JobContext:
@@ -71,7 +86,6 @@ class JobContext:
         self._silent_minutes = 0
         self._streaming = False
         self._reader: Reader | None = None  # the current call's
-        self._tokens_written = 0  # of the current call's, counted in the figures
         self._values: dict[str, Any] = {}  # the job's columns to set with the next write
         self._emits: list[tuple[str, str, dict[str, Any], str]] = []
         # Documents put since the last write: key → (role, type, data, done).
@@ -198,18 +212,16 @@ class JobContext:
                 )
             )
         )
-        parts: list[str] = []
-        first_token: list[datetime] = []
+        live = _Call(on_text)
         error: str | None = None
         self._streaming, self._reader = True, reader
-        asked, self._tokens_written = time.monotonic(), 0
         try:
             stall = self.kind.stall_seconds or self.config["STALL_SECONDS"]
             pace = Pace(self.window, stall, self.kind.first_token_seconds or stall)
             pump(
                 reader,
                 pace,
-                lambda text: self._flush(text, parts, first_token, on_text, asked),
+                lambda text, tokens, since: self._flush(live, text, tokens, since),
                 self._tick,
             )
             if reader.finish_reason is None:
@@ -223,8 +235,8 @@ class JobContext:
         finally:
             self._streaming = False
             reader.close()
-            self._account(call, reader, "".join(parts), first_token, error)
-        return Streamed("".join(parts), reader.finish_reason)
+            self._account(call, reader, live.text, live.first_token, error)
+        return Streamed(live.text, reader.finish_reason)
 
     @property
     def streamed_tokens(self) -> int:
@@ -293,30 +305,24 @@ class JobContext:
 
     # ---- streaming --------------------------------------------------------------------------
 
-    def _flush(
-        self,
-        text: str,
-        parts: list[str],
-        first_token: list[datetime],
-        on_text: Callable[[str], None],
-        asked: float,
-    ) -> None:
+    def _flush(self, live: _Call, text: str, tokens: int, since: float) -> None:
+        """Write one flush of a call's text (`tokens` of them, the first arrived at `since`:
+        time.monotonic()), and count it in the figures."""
         if self._stopping.is_set():
             raise Stopping
-        if not first_token:
-            first_token.append(utcnow())
-            TIME_TO_FIRST_TOKEN.labels(self.kind.name).observe(time.monotonic() - asked)
-        on_text(text)
+        if live.first_token is None:
+            live.first_token = utcnow()
+            TIME_TO_FIRST_TOKEN.labels(self.kind.name).observe(time.monotonic() - live.asked)
+        live.on_text(text)
         if self.waiting:
             self._values.setdefault("progress_message", N_("Writing…"))
             self._values.setdefault("progress_params", None)
         self._silent_minutes = 0
         self.write(text)
-        parts.append(text)  # the call's text is what was stored, never more
+        live.parts.append(text)  # the call's text is what was stored, never more
+        TOKEN_TO_ROW.observe(time.monotonic() - since)
         CHUNKS.labels(self.kind.name).inc()
-        if self._reader is not None:  # tokens read so far are written with this chunk or before
-            TOKENS.labels(self.kind.name).inc(self._reader.deltas - self._tokens_written)
-            self._tokens_written = self._reader.deltas
+        TOKENS.labels(self.kind.name).inc(tokens)
         self.waiting = False
 
     def _tick(self, silent_for: float) -> None:
@@ -374,7 +380,7 @@ class JobContext:
         call: int,
         reader: Reader,
         text: str,
-        first_token: list[datetime],
+        first_token: datetime | None,
         error: str | None,
     ) -> None:
         """What the call produced and cost, kept even when it ended badly (unfenced: it is
@@ -395,7 +401,7 @@ class JobContext:
                     raw_response=text,
                     finish_reason=reader.finish_reason,
                     response_id=reader.response_id,
-                    first_token_at=first_token[0] if first_token else None,
+                    first_token_at=first_token,
                     prompt_tokens=usage.get("prompt_tokens"),
                     completion_tokens=usage.get("completion_tokens"),
                     total_tokens=usage.get("total_tokens"),

@@ -11,7 +11,6 @@ from typing import Any
 
 from app import llm
 from app.i18n import N_
-from app.metrics import TOKEN_TO_ROW
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # how often a silent stream renews its lease and looks for a cancel
@@ -82,11 +81,16 @@ class Reader:
 
 
 def pump(
-    reader: Reader, pace: Pace, flush: Callable[[str], None], tick: Callable[[float], None]
+    reader: Reader,
+    pace: Pace,
+    flush: Callable[[str, int, float], None],
+    tick: Callable[[float], None],
 ) -> None:
-    """Coalesce tokens: the first at once, then at most one write per window. Any event of
-    the provider counts as life; silence longer than the stall limit fails the attempt; while
-    the model is silent, `tick` runs every TICK seconds (renew the lease, notice a cancel)."""
+    """Coalesce tokens: the first at once, then at most one write per window; `flush` gets
+    the text, how many tokens it holds and when the first of them arrived (time.monotonic).
+    Any event of the provider counts as life; silence longer than the stall limit fails the
+    attempt; while the model is silent, `tick` runs every TICK seconds (renew the lease,
+    notice a cancel)."""
     window, stall, first = pace.window, pace.stall, pace.first_token
     pending: list[str] = []
     oldest = 0.0
@@ -119,9 +123,8 @@ def pump(
                 ended = (kind, value)
         now = time.monotonic()
         if pending and (ended or now - last_flush >= window):
-            flush("".join(pending))
+            flush("".join(pending), len(pending), oldest)
             pending, last_flush = [], time.monotonic()
-            TOKEN_TO_ROW.observe(last_flush - oldest)
             last_tick = last_flush
         if ended is not None:
             if ended[0] == "error":
