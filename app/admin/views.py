@@ -20,7 +20,6 @@ from app.errors import Refused
 from app.extensions import db
 from app.inputs import Id, Inputs, accepts
 from app.jobs.control import cancel_job, retry_job
-from app.jobs.events import user_channel
 from app.live.feed import sse
 from app.live.hub import SHUTDOWN, hub_for
 from app.live.streams import RECONNECT, event_stream, stream_ends_at
@@ -59,7 +58,7 @@ def events() -> Response:
     def body() -> Iterator[str]:
         yield ": connected\n\n"
         hub = hub_for(current_app.config["REDIS_URL"])
-        queue = hub.subscribe([user_channel(current_user.id)])  # told when the process stops
+        queue = hub.subscribe([])  # told when the process stops
         ends_at = stream_ends_at()
         try:
             while time.monotonic() < ends_at:

@@ -13,7 +13,7 @@ import redis
 from gevent.queue import Queue
 
 from app.jobs.events import channel_prefix
-from app.metrics import LISTENER_RECONNECTS
+from app.metrics import LISTENER_RECONNECTS, OPEN_STREAMS
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +52,28 @@ class Hub:
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
         self.queues: dict[str, set[Queue]] = defaultdict(set)
+        self.streams: set[Queue] = set()  # every local stream, told of RESYNC and SHUTDOWN
         self._greenlet: gevent.Greenlet | None = None
         # False while Redis is unreachable: streams then poll the database instead.
         self.connected = False
         self._listened = False  # whether it had connected before (a reconnect, then)
 
     def subscribe(self, channels: list[str]) -> Queue:
-        """A queue receiving the deltas of these channels (and RESYNC)."""
+        """A stream's queue receiving the deltas of these channels (none: only RESYNC and
+        SHUTDOWN); the stream counts as open until it unsubscribes."""
         self._ensure_running()
         queue: Queue = Queue()
         for channel in channels:
             self.queues[channel].add(queue)
+        self.streams.add(queue)
+        OPEN_STREAMS.inc()
         return queue
 
     def unsubscribe(self, queue: Queue) -> None:
-        """Stop feeding the queue."""
+        """Stop feeding the queue: its stream has ended."""
+        if queue in self.streams:
+            self.streams.discard(queue)
+            OPEN_STREAMS.dec()
         for channel in list(self.queues):
             self.queues[channel].discard(queue)
             if not self.queues[channel]:
@@ -135,7 +142,7 @@ class Hub:
         self._broadcast_all(SHUTDOWN)
 
     def _broadcast_all(self, item: Any) -> None:
-        for queue in {q for queues in self.queues.values() for q in queues}:
+        for queue in list(self.streams):
             queue.put(item)
 
 

@@ -11,7 +11,7 @@ from gevent.queue import Empty
 from app.jobs.events import job_channel, user_channel
 from app.live.feed import Feed, Update, sse
 from app.live.hub import RESYNC, SHUTDOWN, Delta, hub_for
-from app.metrics import OPEN_STREAMS, ROW_TO_CLIENT
+from app.metrics import ROW_TO_CLIENT
 
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 1.0  # while Redis is unreachable, streams read the database this often
@@ -55,7 +55,6 @@ def follow(
     # The stream ends now and then and the client resumes from its cursor, so streams spread
     # over the web processes that started since (after a deploy or a scale-out).
     ends_at = stream_ends_at()
-    OPEN_STREAMS.inc()
     try:
         if user_catch_up is not None:  # what changed while this tab was away or hidden
             yield user_catch_up()
@@ -99,7 +98,6 @@ def follow(
                 if done(update):
                     return
     finally:
-        OPEN_STREAMS.dec()
         hub.unsubscribe(queue)
 
 
